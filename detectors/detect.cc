@@ -1,0 +1,79 @@
+#include "detect.h"
+
+#include <algorithm>
+#include <cmath>
+
+#include "background.h"
+#include "filters.h"
+#include "segment.h"
+
+namespace blink {
+namespace {
+
+// Robust sigma of every `stride`-th unmasked value: the sky, not the sources, sets it.
+double robust_sigma(const Image& values, const Mask& mask, int stride) {
+  std::vector<float> sample;
+  sample.reserve(values.size() / stride + 1);
+  for (size_t i = 0; i < values.size(); i += stride)
+    if (!mask.pixels[i] && std::isfinite(values.pixels[i])) sample.push_back(values.pixels[i]);
+  float med = 0, sig = 0;
+  if (!clipped_stats(sample.data(), sample.size(), med, sig, 2)) return 1;
+  return sig > 0 ? sig : 1;
+}
+
+}  // namespace
+
+Significance significance_image(const DifferenceImage& d, int threads) {
+  const int w = d.diff.width, h = d.diff.height;
+  auto g = gaussian_kernel_1d(d.psf_fwhm / 2.3548);
+  double g2 = 0;
+  for (float v : g) g2 += double(v) * v;
+  g2 = g2 * g2;  // sum of the 2-D kernel's squares
+  Image masked = d.diff;
+  for (size_t i = 0; i < masked.size(); ++i)
+    if (d.mask.pixels[i] & (kMaskEdge | kMaskNoData)) masked.pixels[i] = 0;
+  Image filtered = separable_convolve(masked, g, g, threads);
+  Image var_smooth = separable_convolve(d.variance, g, g, threads);
+  Significance s;
+  s.z = Image(w, h);
+  for (size_t i = 0; i < s.z.size(); ++i) {
+    double v = var_smooth.pixels[i] * g2;
+    s.z.pixels[i] = v > 0 ? float(filtered.pixels[i] / std::sqrt(v)) : 0.0f;
+  }
+  // Convolution correlates neighbouring pixels, so the filtered noise is not
+  // what independent pixels predict; measure the factor on the image itself.
+  s.correlation = robust_sigma(s.z, d.mask, 7);
+  const float inv = float(1.0 / s.correlation);
+  for (float& v : s.z.pixels) v *= inv;
+  Image ratio(w, h);
+  for (size_t i = 0; i < ratio.size(); ++i) {
+    float v = d.variance.pixels[i];
+    ratio.pixels[i] = v > 0 ? d.diff.pixels[i] / std::sqrt(v) : 0;
+  }
+  s.pixel_noise_ratio = robust_sigma(ratio, d.mask, 3);
+  return s;
+}
+
+std::vector<Candidate> find_detections(const DifferenceImage& d, const Significance& s,
+                                       const DetectionOptions& options) {
+  const uint8_t skip = kMaskEdge | kMaskNoData | kMaskSaturated | kMaskCosmicRay | kMaskBadPixel;
+  // Peaks at least about a PSF apart: close pairs stay two detections.
+  const int radius = std::max(2, int(std::lround(0.8 * d.psf_fwhm)));
+  auto segments = find_peaks(s.z, float(options.threshold), d.mask, skip, radius);
+  std::erase_if(segments, [&](const Segment& s) { return s.npix < options.min_pixels; });
+  std::sort(segments.begin(), segments.end(), [](const Segment& a, const Segment& b) { return a.peak > b.peak; });
+  if (int(segments.size()) > options.max_candidates) segments.resize(options.max_candidates);
+  std::vector<Candidate> out;
+  out.reserve(segments.size());
+  for (const Segment& seg : segments) {
+    Candidate c;
+    c.x = seg.peak_x, c.y = seg.peak_y;
+    c.snr = seg.peak;
+    c.npix = seg.npix;
+    c.on_mask = seg.touches_mask;
+    out.push_back(c);
+  }
+  return out;
+}
+
+}  // namespace blink

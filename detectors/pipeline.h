@@ -1,0 +1,56 @@
+// The difference-imaging pipeline: reference + science exposure in,
+// measured and scored candidates out. Pure computation: no sockets, no files.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "candidate.h"
+#include "fits_io.h"
+#include "status.h"
+
+namespace blink {
+
+struct PipelineOptions {
+  double detect_threshold = 5.0;  // sigma on the significance image
+  int min_pixels = 3;             // connected pixels above threshold
+  double default_gain = 1.0;      // e-/ADU when the header has no GAIN
+  double default_read_noise = 5;  // e- when the header has no RDNOISE
+  double default_magzp = 25.0;    // when the header has no MAGZP
+  int background_mesh = 64;       // pixels per background cell
+  int max_candidates = 2000;      // per exposure; the most significant are kept
+  int threads = 2;                // FFT and per-row work may use this many
+};
+
+// A reference image made ready for subtraction: background removed, stars
+// catalogued, PSF measured. Immutable once built; shared between threads.
+struct PreparedReference;
+
+// Wall-clock seconds spent in each named stage, in order.
+using StageTimings = std::vector<std::pair<std::string, double>>;
+
+struct DifferenceResult {
+  std::vector<Candidate> candidates;
+  StageTimings timings;
+  std::string method;          // which subtraction method ran
+  double noise_ratio = 0;      // measured / expected noise of the difference image
+  double science_fwhm = 0;     // pixels
+  double reference_fwhm = 0;   // pixels
+  int matched_stars = 0;       // used to fit the kernel
+};
+
+class DifferencePipeline {
+ public:
+  explicit DifferencePipeline(PipelineOptions options);
+  ~DifferencePipeline();
+
+  Result<std::shared_ptr<const PreparedReference>> prepare_reference(const FitsImage& reference) const;
+  Result<DifferenceResult> process(const FitsImage& science, const PreparedReference& reference) const;
+
+ private:
+  PipelineOptions options_;
+};
+
+}  // namespace blink

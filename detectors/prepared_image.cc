@@ -1,0 +1,81 @@
+#include "prepared_image.h"
+
+#include <cmath>
+
+#include "background.h"
+#include "cosmic.h"
+#include "filters.h"
+#include "stage_timer.h"
+
+namespace blink {
+
+Result<PreparedImage> prepare_image(const FitsImage& fits, const PipelineOptions& options,
+                                    StageTimings& timings, const std::string& prefix) {
+  StageTimer timer(timings);
+  const Image& raw = fits.image;
+  const int w = raw.width, h = raw.height;
+  if (w < 32 || h < 32) {
+    return Status::invalid("image is " + std::to_string(w) + "x" + std::to_string(h) +
+                           " pixels; at least 32x32 is needed");
+  }
+  PreparedImage out;
+  out.gain = fits.gain.value_or(options.default_gain);
+  if (!(out.gain > 0)) out.gain = options.default_gain;
+  out.magzp = fits.magzp.value_or(options.default_magzp);
+  out.mask = Mask(w, h, 0);
+  size_t bad = 0;
+  const float saturate = fits.saturate ? float(*fits.saturate) : INFINITY;
+  for (size_t i = 0; i < raw.size(); ++i) {
+    float v = raw.pixels[i];
+    if (!std::isfinite(v)) {
+      out.mask.pixels[i] = kMaskNoData;
+      ++bad;
+    } else if (v >= saturate) {
+      out.mask.pixels[i] = kMaskSaturated;
+    }
+  }
+  if (bad * 2 > raw.size()) {
+    return Status::invalid(std::to_string(100 * bad / raw.size()) + "% of pixels are NaN or infinite");
+  }
+  // Saturated cores bleed and ring: keep a margin around them.
+  dilate_mask(out.mask, kMaskSaturated, kMaskSaturated, 2);
+
+  BackgroundMap bg = estimate_background(raw, out.mask, options.background_mesh, options.threads);
+  out.image = raw;
+  for (size_t i = 0; i < raw.size(); ++i) {
+    out.image.pixels[i] = (out.mask.pixels[i] & kMaskNoData) ? 0.0f : raw.pixels[i] - bg.level.pixels[i];
+  }
+  out.sky_rms = bg.global_rms;
+  timer.mark(prefix + "background");
+
+  SourceOptions so;
+  out.sources = extract_sources(out.image, bg.rms, out.mask, so, options.threads);
+  out.psf = estimate_psf(out.sources);
+  if (out.psf.fwhm <= 0) {
+    return Status::invalid("found " + std::to_string(out.sources.size()) +
+                           " sources but no bright isolated star to measure the PSF");
+  }
+  timer.mark(prefix + "sources");
+
+  out.cosmic_pixels = flag_sharp_pixels(out.image, bg.rms, out.mask, out.psf.fwhm, kMaskCosmicRay);
+  inpaint_masked(out.image, out.mask, kMaskCosmicRay | kMaskNoData);
+  // Drop catalogue entries that were cosmic rays or hot pixels.
+  std::erase_if(out.sources, [&](const Source& s) {
+    int x = int(std::lround(s.x)), y = int(std::lround(s.y));
+    return !out.mask.contains(x, y) || (out.mask.at(x, y) & kMaskCosmicRay);
+  });
+  out.variance = Image(w, h);
+  const float inv_gain = float(1.0 / out.gain);
+  for (size_t i = 0; i < raw.size(); ++i) {
+    float r = bg.rms.pixels[i];
+    out.variance.pixels[i] = r * r + std::max(out.image.pixels[i], 0.0f) * inv_gain;
+  }
+  timer.mark(prefix + "cosmics");
+
+  auto wcs = Wcs::from_header(fits.header, fits.header_cards);
+  if (wcs) out.wcs = std::move(wcs).value();
+  else out.wcs_error = wcs.status().message();
+  return out;
+}
+
+}  // namespace blink

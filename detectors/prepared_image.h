@@ -1,0 +1,38 @@
+// An exposure made ready for subtraction: background removed, bad pixels
+// masked and filled in, noise modelled, stars catalogued, PSF measured.
+#pragma once
+
+#include <optional>
+
+#include "fits_io.h"
+#include "pipeline.h"
+#include "sources.h"
+#include "status.h"
+#include "wcs.h"
+
+namespace blink {
+
+struct PreparedImage {
+  Image image;     // background subtracted; masked cosmic rays, bad and NaN pixels filled in
+  Image variance;  // ADU^2: sky and read noise from the background mesh plus source photons
+  Mask mask;
+  std::vector<Source> sources;
+  PsfEstimate psf;
+  std::optional<Wcs> wcs;  // absent when the header has none
+  std::string wcs_error;   // why `wcs` is absent
+  double gain = 1;
+  double magzp = 25;
+  double sky_rms = 0;      // typical sky noise, ADU
+  int cosmic_pixels = 0;   // pixels flagged as sharper than the PSF
+};
+
+// Runs the per-image stages, appending their timings to `timings` with
+// `prefix` (e.g. "ref_") on each stage name.
+Result<PreparedImage> prepare_image(const FitsImage& fits, const PipelineOptions& options,
+                                    StageTimings& timings, const std::string& prefix);
+
+struct PreparedReference {
+  PreparedImage image;
+};
+
+}  // namespace blink

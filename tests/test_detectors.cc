@@ -1,0 +1,233 @@
+// Unit tests of each detector stage on small synthetic images.
+#include <catch2/catch.hpp>
+
+#include <cmath>
+
+#include "align.h"
+#include "background.h"
+#include "cosmic.h"
+#include "fft_convolve.h"
+#include "pipeline.h"
+#include "prepared_image.h"
+#include "psf_match.h"
+#include "sources.h"
+#include "synthetic_scene.h"
+
+using namespace blink;
+using namespace blink::testing;
+
+TEST_CASE("fits: encode then decode keeps pixels and header facts") {
+  Image img(40, 30);
+  for (size_t i = 0; i < img.size(); ++i) img.pixels[i] = float(i) * 0.5f;
+  auto bytes = encode_fits(img, {{"GAIN", 1.7, ""}, {"RDNOISE", 4.5, ""}, {"SATURATE", 50000.0, ""}});
+  REQUIRE(bytes);
+  auto back = decode_fits(bytes->data(), bytes->size());
+  REQUIRE(back);
+  CHECK(back->image.width == 40);
+  CHECK(back->image.height == 30);
+  CHECK(back->image.at(7, 3) == img.at(7, 3));
+  CHECK(*back->gain == Approx(1.7));
+  CHECK(*back->read_noise == Approx(4.5));
+  CHECK(*back->saturate == Approx(50000));
+}
+
+TEST_CASE("fits: Rice tile-compressed image in an extension decodes") {
+  Image img(64, 64);
+  for (size_t i = 0; i < img.size(); ++i) img.pixels[i] = float(1000 + (i * 7919) % 97);
+  auto bytes = encode_fits(img, {}, FitsCompression::kRice);
+  INFO(bytes.status().message());
+  REQUIRE(bytes);
+  auto back = decode_fits(bytes->data(), bytes->size());
+  REQUIRE(back);
+  CHECK(back->image.width == 64);
+  CHECK(std::abs(back->image.at(10, 10) - img.at(10, 10)) < 30);
+}
+
+TEST_CASE("fits: truncated payload is refused with a reason") {
+  Image img(100, 100, 1.0f);
+  auto bytes = encode_fits(img, {});
+  REQUIRE(bytes);
+  auto r = decode_fits(bytes->data(), bytes->size() / 2);
+  REQUIRE_FALSE(r);
+  CHECK_FALSE(r.status().message().empty());
+  auto junk = decode_fits("hello", 5);
+  REQUIRE_FALSE(junk);
+  CHECK_THAT(junk.status().message(), Catch::Contains("2880"));
+}
+
+TEST_CASE("wcs: a TAN header maps pixels to the sky and back") {
+  Image img(100, 100);
+  auto bytes = encode_fits(img, tan_wcs_cards({150.0, 2.0}, {50, 50}, 1.0, 0.0));
+  auto fits = decode_fits(bytes->data(), bytes->size());
+  REQUIRE(fits);
+  auto wcs = Wcs::from_header(fits->header, fits->header_cards);
+  REQUIRE(wcs);
+  auto sky = wcs->to_sky({50, 50});
+  REQUIRE(sky);
+  CHECK(sky->ra == Approx(150.0));
+  CHECK(sky->dec == Approx(2.0));
+  auto east = wcs->to_sky({60, 50});
+  CHECK(angular_separation_arcsec(*sky, *east) == Approx(10.0).epsilon(0.01));
+  CHECK(east->ra < sky->ra);  // east is to the left: x up means RA down
+  auto px = wcs->to_pixel(*east);
+  CHECK(px->x == Approx(60).margin(1e-6));
+  CHECK(wcs->pixel_scale_arcsec({50, 50}) == Approx(1.0).epsilon(0.01));
+}
+
+TEST_CASE("wcs: a header without WCS is refused with a reason") {
+  Image img(10, 10);
+  auto bytes = encode_fits(img, {});
+  auto fits = decode_fits(bytes->data(), bytes->size());
+  auto wcs = Wcs::from_header(fits->header, fits->header_cards);
+  REQUIRE_FALSE(wcs);
+  CHECK_FALSE(wcs.status().message().empty());
+}
+
+TEST_CASE("background: a sloped sky and its noise are recovered under stars") {
+  Scene sc;
+  sc.width = sc.height = 256;
+  auto stars = random_stars(60, 256, 256, 3);
+  Image img = render(sc, stars);
+  for (int y = 0; y < 256; ++y)
+    for (int x = 0; x < 256; ++x) img.at(x, y) += float(0.5 * x);  // 0..128 ADU gradient
+  Mask mask(256, 256, 0);
+  BackgroundMap bg = estimate_background(img, mask, 32, 1);
+  double expected_rms = std::sqrt(1000 / 2.0 + 6.25);
+  CHECK(bg.global_rms == Approx(expected_rms).epsilon(0.1));
+  CHECK(bg.level.at(128, 128) == Approx(1000 + 64).margin(4));
+  CHECK(bg.level.at(200, 40) == Approx(1000 + 100).margin(5));
+}
+
+TEST_CASE("sources: stars are found and the PSF width is measured") {
+  Scene sc;
+  sc.fwhm = 3.5;
+  auto stars = random_stars(50, 256, 256, 5, 20000, 200000);
+  Image img = render(sc, stars);
+  Mask mask(256, 256, 0);
+  BackgroundMap bg = estimate_background(img, mask, 32, 1);
+  for (size_t i = 0; i < img.size(); ++i) img.pixels[i] -= bg.level.pixels[i];
+  auto found = extract_sources(img, bg.rms, mask, SourceOptions{}, 1);
+  CHECK(found.size() >= 40);
+  PsfEstimate psf = estimate_psf(found);
+  CHECK(psf.fwhm == Approx(3.5).epsilon(0.08));
+  CHECK(psf.elongation < 1.15);
+}
+
+TEST_CASE("cosmic: a single hot pixel is flagged, a star is not") {
+  Scene sc;
+  sc.fwhm = 3.0;
+  Image img = render(sc, {{100, 100, 50000}});
+  for (float& v : img.pixels) v -= 1000;
+  img.at(50, 60) += 3000;
+  Image rms(256, 256, float(std::sqrt(500.0 + 6.25)));
+  Mask mask(256, 256, 0);
+  flag_sharp_pixels(img, rms, mask, 3.0, kMaskCosmicRay);
+  CHECK((mask.at(50, 60) & kMaskCosmicRay) != 0);
+  CHECK((mask.at(100, 100) & kMaskCosmicRay) == 0);
+  inpaint_masked(img, mask, kMaskCosmicRay);
+  CHECK(std::abs(img.at(50, 60)) < 5 * rms.at(50, 60));
+}
+
+TEST_CASE("fft: convolution with a delta kernel is the identity and a box kernel sums") {
+  Image img(50, 40);
+  img.at(20, 20) = 1.0f;
+  Image delta(5, 5);
+  delta.at(2, 2) = 1.0f;
+  Image out = fft_convolve(img, delta, 1);
+  CHECK(out.at(20, 20) == Approx(1.0).margin(1e-5));
+  CHECK(out.at(21, 20) == Approx(0.0).margin(1e-5));
+  Image shift(5, 5);
+  shift.at(3, 2) = 1.0f;  // kernel offset +1 in x moves the image +1 in x
+  Image moved = fft_convolve(img, shift, 1);
+  CHECK(moved.at(21, 20) == Approx(1.0).margin(1e-5));
+  CHECK(fast_fft_size(1031) == 1050);
+}
+
+TEST_CASE("align: a known shift is recovered from stars when the WCS is slightly wrong") {
+  Scene sc;
+  auto stars = random_stars(120, 256, 256, 7, 5000, 200000);
+  Image ref = render(sc, stars);
+  sc.offset_x = 3.4, sc.offset_y = -2.2, sc.noise_seed = 2;
+  Image sci = render(sc, stars);
+  // Both WCSs claim the same pointing: the refinement must find the 3.4, -2.2 shift.
+  FitsImage fref = as_fits(ref, sc, 0, 0), fsci = as_fits(sci, sc, 0, 0);
+  PipelineOptions opt;
+  opt.threads = 1;
+  StageTimings t;
+  auto pr = prepare_image(fref, opt, t, "ref_");
+  auto ps = prepare_image(fsci, opt, t, "");
+  REQUIRE(pr);
+  REQUIRE(ps);
+  auto map = PixelMap::from_wcs(&*ps->wcs, &*pr->wcs, 256, 256);
+  REQUIRE(map);
+  AlignmentFit fit = refine_with_stars(*map, ps->sources, pr->sources, 8.0);
+  CHECK(fit.matched >= 30);
+  double rx, ry;
+  map->map(128, 128, rx, ry);
+  CHECK(rx == Approx(128 - 3.4).margin(0.05));
+  CHECK(ry == Approx(128 + 2.2).margin(0.05));
+}
+
+TEST_CASE("psf_match: a known Gaussian blur kernel is recovered") {
+  Scene sharp_sc;
+  sharp_sc.fwhm = 2.5;
+  sharp_sc.read_noise = 1, sharp_sc.sky = 100, sharp_sc.gain = 50;  // nearly noiseless
+  auto stars = random_stars(40, 256, 256, 11, 50000, 300000);
+  Image sharp = render(sharp_sc, stars);
+  for (float& v : sharp.pixels) v -= 100;
+  // The broad image is the sharp one blurred by a Gaussian of sigma 1.5, scaled by 1.3.
+  Image kernel(21, 21);
+  double sum = 0;
+  for (int y = 0; y < 21; ++y)
+    for (int x = 0; x < 21; ++x) sum += kernel.at(x, y) = float(std::exp(-0.5 * ((x - 10) * (x - 10) + (y - 10) * (y - 10)) / 2.25));
+  for (float& v : kernel.pixels) v = float(v / sum * 1.3);
+  Image broad = fft_convolve(sharp, kernel, 1);
+  Image var(256, 256, 1.0f);
+  std::vector<StampCentre> centres;
+  for (auto& s : stars)
+    if (s.x > 40 && s.y > 40 && s.x < 216 && s.y < 216) centres.push_back({int(s.x), int(s.y)});
+  REQUIRE(centres.size() >= 5);
+  KernelBasisSpec spec = basis_for(2.5, std::sqrt(2.5 * 2.5 + std::pow(1.5 * 2.3548, 2)));
+  spec.half_width = 10;
+  auto sol = fit_kernel(sharp, broad, var, centres, spec, 8);
+  REQUIRE(sol);
+  CHECK(sol->kernel_sum == Approx(1.3).epsilon(0.01));
+  CHECK(sol->kernel.at(10, 10) == Approx(kernel.at(10, 10)).epsilon(0.03));
+  CHECK(sol->kernel.at(12, 10) == Approx(kernel.at(12, 10)).epsilon(0.03));
+}
+
+TEST_CASE("pipeline: a new point source is found with the right position and flux") {
+  Scene sc;
+  sc.width = sc.height = 384;
+  auto stars = random_stars(150, 384, 384, 21, 3000, 300000);
+  sc.fwhm = 3.0;
+  Image ref = render(sc, stars);
+  Scene ssc = sc;
+  ssc.fwhm = 3.8;
+  ssc.offset_x = 1.3, ssc.offset_y = 0.6, ssc.noise_seed = 9;
+  auto sci_stars = stars;
+  const double tx = 200.3, ty = 170.8, tflux = 20000;
+  sci_stars.push_back({tx - 1.3, ty - 0.6, tflux});  // render() adds the offset back
+  Image sci = render(ssc, sci_stars);
+  FitsImage fref = as_fits(ref, sc, 0, 0);
+  FitsImage fsci = as_fits(sci, ssc, 1.3, 0.6);  // the WCS knows about the offset
+  PipelineOptions opt;
+  opt.threads = 2;
+  DifferencePipeline pipe(opt);
+  auto pref = pipe.prepare_reference(fref);
+  REQUIRE(pref);
+  auto res = pipe.process(fsci, **pref);
+  REQUIRE(res);
+  const Candidate* best = nullptr;
+  for (const Candidate& c : res->candidates)
+    if (std::hypot(c.x - tx, c.y - ty) < 1.5) best = &c;
+  REQUIRE(best != nullptr);
+  CHECK(best->x == Approx(tx).margin(0.3));
+  CHECK(best->y == Approx(ty).margin(0.3));
+  CHECK(best->flux == Approx(tflux).epsilon(0.1));
+  CHECK(best->snr > 20);
+  CHECK(best->real_bogus > 0.5);
+  CHECK(res->noise_ratio < 1.3);
+  // Everything else subtracts to noise: few other detections.
+  CHECK(res->candidates.size() <= 6);
+}

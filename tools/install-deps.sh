@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# Installs everything Blink needs to build, run and test, from Debian packages only.
+# Idempotent: safe to run again; apt-get skips what is already present.
+set -euo pipefail
+
+packages=(
+  build-essential cmake pkg-config git
+  libzmq3-dev cppzmq-dev
+  libcfitsio-dev libcfitsio-bin
+  libeigen3-dev
+  prometheus-cpp-dev libcivetweb-dev
+  catch2
+  libfftw3-dev
+  wcslib-dev
+  libsqlite3-dev sqlite3
+  libtomlplusplus-dev
+  nlohmann-json3-dev
+  libcli11-dev
+  libsystemd-dev systemd
+  curl python3
+)
+
+SUDO=""
+if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
+done
+
+if [ ${#missing[@]} -eq 0 ]; then
+  echo "install-deps: all ${#packages[@]} packages already present"
+  exit 0
+fi
+
+echo "install-deps: installing ${#missing[@]} packages: ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -q
+$SUDO apt-get install -y -q --no-install-recommends "${missing[@]}"
