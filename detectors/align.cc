@@ -68,6 +68,31 @@ void PixelMap::map(double x, double y, double& rx, double& ry) const {
   rx = lerp(rx_), ry = lerp(ry_);
 }
 
+void PixelMap::map_row(int y, double* rx, double* ry) const {
+  int j;
+  double fy;
+  locate(y, node_y_, j, fy);
+  int j1 = std::min(j + 1, ny_ - 1);
+  for (int i = 0; i < nx_; ++i) {
+    // Values at the node columns for this row; linear in x between them.
+    double ax = rx_[size_t(j) * nx_ + i] + (rx_[size_t(j1) * nx_ + i] - rx_[size_t(j) * nx_ + i]) * fy;
+    double ay = ry_[size_t(j) * nx_ + i] + (ry_[size_t(j1) * nx_ + i] - ry_[size_t(j) * nx_ + i]) * fy;
+    if (i + 1 == nx_) {
+      if (nx_ == 1) rx[0] = ax, ry[0] = ay;
+      break;
+    }
+    double bx = rx_[size_t(j) * nx_ + i + 1] + (rx_[size_t(j1) * nx_ + i + 1] - rx_[size_t(j) * nx_ + i + 1]) * fy;
+    double by = ry_[size_t(j) * nx_ + i + 1] + (ry_[size_t(j1) * nx_ + i + 1] - ry_[size_t(j) * nx_ + i + 1]) * fy;
+    int x0 = int(node_x_[i]), x1 = int(node_x_[i + 1]);
+    double inv = 1.0 / (x1 - x0);
+    for (int x = x0; x <= x1; ++x) {
+      double f = (x - x0) * inv;
+      rx[x] = ax + (bx - ax) * f;
+      ry[x] = ay + (by - ay) * f;
+    }
+  }
+}
+
 void PixelMap::add_affine(const double cx[3], const double cy[3]) {
   for (int j = 0; j < ny_; ++j)
     for (int i = 0; i < nx_; ++i) {
@@ -247,44 +272,59 @@ inline void weights6(double frac, const std::vector<float>& lut, float w[6]) {
 
 }  // namespace
 
-void resample_lanczos3(const Image& reference, const Mask& reference_mask, const PixelMap& map,
-                       Image& out, Mask& out_mask, int threads) {
+void resample_lanczos3(const Image& reference, const Image* variance, const Mask& reference_mask,
+                       const PixelMap& map, Image& out, Image* out_variance, Mask& out_mask, int threads) {
   const int w = map.width(), h = map.height();
   const int rw = reference.width, rh = reference.height;
   out = Image(w, h);
   out_mask = Mask(w, h, 0);
+  if (variance && out_variance) *out_variance = Image(w, h);
+  const bool with_var = variance && out_variance;
   const auto& lut = lanczos_table();
-#pragma omp parallel for num_threads(threads) schedule(dynamic, 16)
-  for (int y = 0; y < h; ++y) {
-    float* dst = out.row(y);
-    uint8_t* mdst = out_mask.row(y);
-    for (int x = 0; x < w; ++x) {
-      double rx, ry;
-      map.map(x, y, rx, ry);
-      int ix = int(std::floor(rx)), iy = int(std::floor(ry));
-      if (ix - 2 < 0 || iy - 2 < 0 || ix + 3 >= rw || iy + 3 >= rh) {
-        mdst[x] = kMaskEdge;
-        dst[x] = 0;
-        continue;
+#pragma omp parallel num_threads(threads)
+  {
+    std::vector<double> rxs(w), rys(w);
+#pragma omp for schedule(dynamic, 16)
+    for (int y = 0; y < h; ++y) {
+      map.map_row(y, rxs.data(), rys.data());
+      float* dst = out.row(y);
+      float* vdst = with_var ? out_variance->row(y) : nullptr;
+      uint8_t* mdst = out_mask.row(y);
+      for (int x = 0; x < w; ++x) {
+        const double rx = rxs[x], ry = rys[x];
+        int ix = int(std::floor(rx)), iy = int(std::floor(ry));
+        if (ix - 2 < 0 || iy - 2 < 0 || ix + 3 >= rw || iy + 3 >= rh) {
+          mdst[x] = kMaskEdge;
+          dst[x] = 0;
+          if (vdst) vdst[x] = 0;
+          continue;
+        }
+        float wx[6], wy[6];
+        weights6(rx - ix, lut, wx);
+        weights6(ry - iy, lut, wy);
+        float acc = 0, vacc = 0;
+        for (int j = 0; j < 6; ++j) {
+          const float* src = reference.row(iy - 2 + j) + (ix - 2);
+          float racc = 0;
+          for (int i = 0; i < 6; ++i) racc += wx[i] * src[i];
+          acc += wy[j] * racc;
+          if (vdst) {
+            const float* vsrc = variance->row(iy - 2 + j) + (ix - 2);
+            float vr = 0;
+            for (int i = 0; i < 6; ++i) vr += wx[i] * wx[i] * vsrc[i];
+            vacc += wy[j] * wy[j] * vr;
+          }
+        }
+        // Only the central 2x2 taps carry a pixel's identity; outer taps just ring.
+        uint8_t m = 0;
+        for (int j = 2; j <= 3; ++j) {
+          const uint8_t* msrc = reference_mask.row(iy - 2 + j) + (ix - 2);
+          m |= msrc[2] | msrc[3];
+        }
+        dst[x] = acc;
+        if (vdst) vdst[x] = vacc;
+        mdst[x] = m;
       }
-      float wx[6], wy[6];
-      weights6(rx - ix, lut, wx);
-      weights6(ry - iy, lut, wy);
-      float acc = 0;
-      uint8_t m = 0;
-      for (int j = 0; j < 6; ++j) {
-        const float* src = reference.row(iy - 2 + j) + (ix - 2);
-        float racc = 0;
-        for (int i = 0; i < 6; ++i) racc += wx[i] * src[i];
-        acc += wy[j] * racc;
-      }
-      // Only the central 2x2 taps carry a pixel's identity; outer taps just ring.
-      for (int j = 2; j <= 3; ++j) {
-        const uint8_t* msrc = reference_mask.row(iy - 2 + j) + (ix - 2);
-        m |= msrc[2] | msrc[3];
-      }
-      dst[x] = acc;
-      mdst[x] = m;
     }
   }
   // Flux conservation: a science pixel covers area_ratio reference pixels.
@@ -295,7 +335,10 @@ void resample_lanczos3(const Image& reference, const Mask& reference_mask, const
       float a = float(map.area_ratio(std::min(bx + block / 2, w - 1), std::min(by + block / 2, h - 1)));
       if (std::abs(a - 1.0f) < 1e-6f) continue;
       for (int y = by; y < std::min(by + block, h); ++y)
-        for (int x = bx; x < std::min(bx + block, w); ++x) out.at(x, y) *= a;
+        for (int x = bx; x < std::min(bx + block, w); ++x) {
+          out.at(x, y) *= a;
+          if (with_var) out_variance->at(x, y) *= a * a;
+        }
     }
 }
 

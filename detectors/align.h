@@ -21,6 +21,8 @@ class PixelMap {
                                    int step = 64);
 
   void map(double x, double y, double& rx, double& ry) const;
+  // Maps every pixel centre of row `y` at once (x = 0..width-1): the fast path for resampling.
+  void map_row(int y, double* rx, double* ry) const;
   // Adds an affine correction in reference pixels: r += c0 + c1*x + c2*y (per axis).
   void add_affine(const double cx[3], const double cy[3]);
   // Reference pixel area per science pixel (1 for equal scales).
@@ -48,8 +50,10 @@ AlignmentFit refine_with_stars(PixelMap& map, const std::vector<Source>& science
                                const std::vector<Source>& reference, double search_radius);
 
 // Resamples `reference` (and its mask) onto the science grid through `map`.
-// Output pixels with no reference data get kMaskEdge.
-void resample_lanczos3(const Image& reference, const Mask& reference_mask, const PixelMap& map,
-                       Image& out, Mask& out_mask, int threads);
+// Output pixels with no reference data get kMaskEdge. When `variance` is
+// given it is propagated alongside with squared weights into `out_variance`:
+// interpolation averages noise down, and the variance must say so.
+void resample_lanczos3(const Image& reference, const Image* variance, const Mask& reference_mask,
+                       const PixelMap& map, Image& out, Image* out_variance, Mask& out_mask, int threads);
 
 }  // namespace blink

@@ -42,7 +42,7 @@ Significance significance_image(const DifferenceImage& d, int threads) {
   }
   // Convolution correlates neighbouring pixels, so the filtered noise is not
   // what independent pixels predict; measure the factor on the image itself.
-  s.correlation = robust_sigma(s.z, d.mask, 7);
+  s.correlation = robust_sigma(s.z, d.mask, 11);
   const float inv = float(1.0 / s.correlation);
   for (float& v : s.z.pixels) v *= inv;
   Image ratio(w, h);
@@ -50,7 +50,7 @@ Significance significance_image(const DifferenceImage& d, int threads) {
     float v = d.variance.pixels[i];
     ratio.pixels[i] = v > 0 ? d.diff.pixels[i] / std::sqrt(v) : 0;
   }
-  s.pixel_noise_ratio = robust_sigma(ratio, d.mask, 3);
+  s.pixel_noise_ratio = robust_sigma(ratio, d.mask, 5);
   return s;
 }
 

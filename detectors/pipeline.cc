@@ -138,9 +138,8 @@ Result<DifferenceResult> DifferencePipeline::process(const FitsImage& science,
   AlignmentFit fit = refine_with_stars(map, sci.sources, ref.sources, sci.wcs ? 8.0 : 40.0);
   result.matched_stars = fit.matched;
   Image ref_al, var_al;
-  Mask mask_al, unused;
-  resample_lanczos3(ref.image, ref.mask, map, ref_al, mask_al, threads);
-  resample_lanczos3(ref.variance, ref.mask, map, var_al, unused, threads);
+  Mask mask_al;
+  resample_lanczos3(ref.image, &ref.variance, ref.mask, map, ref_al, &var_al, mask_al, threads);
   timer.mark("align");
 
   // 2. PSF matching: convolve whichever image is sharper.

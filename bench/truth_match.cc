@@ -1,0 +1,57 @@
+#include "truth_match.h"
+
+#include <cmath>
+
+namespace blink::bench {
+
+bool is_real_change(const std::string& kind) {
+  return kind != "cosmic_ray" && kind != "hot_pixel" && kind != "saturated_star";
+}
+
+bool is_transient(const std::string& kind) {
+  return is_real_change(kind) && kind != "variable" && kind != "moving";
+}
+
+ExposureScore score_exposure(const std::vector<Candidate>& candidates, const std::vector<sim::TruthRow>& truth,
+                             double radius) {
+  ExposureScore out;
+  std::vector<char> used(candidates.size(), 0);
+  auto nearest = [&](const sim::TruthRow& t, double r) {
+    int best = -1;
+    double bd = r;
+    for (size_t i = 0; i < candidates.size(); ++i) {
+      double d = std::hypot(candidates[i].x - t.x, candidates[i].y - t.y);
+      if (d < bd) bd = d, best = int(i);
+    }
+    return best;
+  };
+  for (const auto& t : truth) {
+    if (!is_real_change(t.kind)) continue;
+    int i = nearest(t, radius);
+    if (i >= 0) used[i] = 1;
+    if (is_transient(t.kind)) out.transients.emplace_back(t, i >= 0 ? &candidates[i] : nullptr);
+    else if (i >= 0) ++out.real_changes_found;
+  }
+  for (size_t i = 0; i < candidates.size(); ++i) {
+    if (used[i]) continue;
+    const Candidate& c = candidates[i];
+    std::string cause = "other";
+    for (const auto& t : truth) {
+      if (is_real_change(t.kind)) continue;
+      double r = t.kind == "saturated_star" ? 25.0 : 3.0;
+      if (std::hypot(c.x - t.x, c.y - t.y) < r) {
+        cause = t.kind;
+        break;
+      }
+    }
+    if (cause == "other") {
+      if (c.on_mask) cause = "masked_edge";
+      else if (c.ref_distance < 3 && c.ref_mag < 18) cause = "bright_star_residual";
+    }
+    ++out.false_by_cause[cause];
+    ++out.false_total;
+  }
+  return out;
+}
+
+}  // namespace blink::bench
