@@ -4,13 +4,9 @@
 
 namespace blink::bench {
 
-bool is_real_change(const std::string& kind) {
-  return kind != "cosmic_ray" && kind != "hot_pixel" && kind != "saturated_star";
-}
+bool is_real_change(const std::string& kind) { return sim::is_astrophysical(kind); }
 
-bool is_transient(const std::string& kind) {
-  return is_real_change(kind) && kind != "variable" && kind != "moving";
-}
+bool is_transient(const std::string& kind) { return kind.rfind("transient", 0) == 0; }
 
 ExposureScore score_exposure(const std::vector<Candidate>& candidates, const std::vector<sim::TruthRow>& truth,
                              double radius) {
@@ -39,7 +35,8 @@ ExposureScore score_exposure(const std::vector<Candidate>& candidates, const std
     for (const auto& t : truth) {
       if (is_real_change(t.kind)) continue;
       double r = t.kind == "saturated_star" ? 25.0 : 3.0;
-      if (std::hypot(c.x - t.x, c.y - t.y) < r) {
+      bool near = t.kind == "warm_column" ? std::abs(c.x - t.x) < 2.5 : std::hypot(c.x - t.x, c.y - t.y) < r;
+      if (near) {
         cause = t.kind;
         break;
       }

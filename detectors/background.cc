@@ -6,7 +6,7 @@
 
 namespace blink {
 
-bool clipped_stats(float* v, size_t n, float& median, float& sigma, int iterations, float kappa) {
+bool clipped_stats(float* v, size_t n, float& median, float& sigma, int iterations, float kappa, bool lower_half) {
   size_t count = n;
   for (int it = 0; it <= iterations; ++it) {
     if (count < 5) return false;
@@ -19,7 +19,7 @@ bool clipped_stats(float* v, size_t n, float& median, float& sigma, int iteratio
     float lo = v[q1];
     std::nth_element(v, v + q3, v + count);
     float hi = v[q3];
-    sigma = (hi - lo) / 1.349f;
+    sigma = lower_half ? (median - lo) / 0.6745f : (hi - lo) / 1.349f;
     if (it == iterations || sigma <= 0) break;
     float lo_cut = median - kappa * sigma, hi_cut = median + kappa * sigma;
     size_t kept = 0;
@@ -128,19 +128,24 @@ BackgroundMap estimate_background(const Image& image, const Mask& mask, int mesh
   std::vector<char> ok(size_t(nx) * ny, 0);
 #pragma omp parallel num_threads(threads)
   {
-    std::vector<float> buf;
+    std::vector<float> buf, diffs;
 #pragma omp for schedule(dynamic)
     for (int c = 0; c < nx * ny; ++c) {
       int i = c % nx, j = c / nx;
       int x0 = i * w / nx, x1 = (i + 1) * w / nx, y0 = j * h / ny, y1 = (j + 1) * h / ny;
       buf.clear();
+      diffs.clear();
       for (int y = y0; y < y1; ++y)
         for (int x = x0; x < x1; ++x) {
           float v = image.at(x, y);
-          if (!mask.at(x, y) && std::isfinite(v)) buf.push_back(v);
+          if (mask.at(x, y) || !std::isfinite(v)) continue;
+          buf.push_back(v);
+          if (x + 1 < w && !mask.at(x + 1, y) && std::isfinite(image.at(x + 1, y)))
+            diffs.push_back((image.at(x + 1, y) - v) * float(M_SQRT1_2));
         }
-      float med = 0, sig = 0;
-      if (buf.size() >= size_t((x1 - x0) * (y1 - y0) / 4) && clipped_stats(buf.data(), buf.size(), med, sig)) {
+      float med = 0, sig = 0, dmed = 0, dsig = 0;
+      if (buf.size() >= size_t((x1 - x0) * (y1 - y0) / 4) && clipped_stats(buf.data(), buf.size(), med, sig, 3, 3.0f, true) &&
+          clipped_stats(diffs.data(), diffs.size(), dmed, dsig)) {
         // Crowding skews the clipped distribution upward; the mode estimate
         // 2.5*median - 1.5*mean corrects for it when the skew is moderate.
         double mean = 0;
@@ -151,7 +156,7 @@ BackgroundMap estimate_background(const Image& image, const Mask& mask, int mesh
         mean = n ? mean / n : med;
         float mode = float(2.5 * med - 1.5 * mean);
         level[c] = (std::abs(mean - med) < 0.3 * sig) ? mode : med;
-        rms[c] = sig;
+        rms[c] = dsig;
         ok[c] = 1;
       }
     }

@@ -8,8 +8,11 @@ namespace blink {
 
 struct BackgroundMap {
   Image level;  // sky level per pixel
-  Image rms;    // sky noise (1 sigma) per pixel, sky + read noise, no source photons
-  float global_rms = 0;
+  // Pixel-to-pixel noise (1 sigma) per pixel, from differences of neighbouring
+  // pixels: smooth structure (unresolved stars, galaxies, gradients) cancels
+  // in a difference, the noise does not. This is what detection thresholds need.
+  Image rms;
+  float global_rms = 0;  // median of the cells' rms
 };
 
 // Estimates background and noise on `image`, ignoring masked pixels.
@@ -18,8 +21,10 @@ struct BackgroundMap {
 BackgroundMap estimate_background(const Image& image, const Mask& mask, int mesh, int threads);
 
 // Clipped median and standard deviation of a sample (modified in place).
-// Returns false when fewer than 5 values remain.
+// Returns false when fewer than 5 values remain. With `lower_half`, sigma
+// comes from the half below the median only: unresolved stars in a crowded
+// field skew the upper half, the sky noise shows in the lower.
 bool clipped_stats(float* values, size_t n, float& median, float& sigma, int iterations = 3,
-                   float kappa = 3.0f);
+                   float kappa = 3.0f, bool lower_half = false);
 
 }  // namespace blink

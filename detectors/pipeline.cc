@@ -8,6 +8,7 @@
 #include "fft_convolve.h"
 #include "filters.h"
 #include "measure.h"
+#include "pattern_match.h"
 #include "prepared_image.h"
 #include "psf_match.h"
 #include "realbogus.h"
@@ -34,7 +35,7 @@ namespace {
 std::vector<StampCentre> pick_stamps(const PreparedImage& sci, const Mask& ref_mask, int reach, size_t limit) {
   std::vector<const Source*> ok;
   for (const Source& s : sci.sources) {
-    if (s.saturated || s.near_edge || s.snr < 25 || s.isolation < reach) continue;
+    if (s.saturated || s.near_edge || s.snr < 25 || s.isolation < 1.5 * s.fwhm) continue;
     int x = int(std::lround(s.x)), y = int(std::lround(s.y));
     if (x - reach < 0 || y - reach < 0 || x + reach >= sci.image.width || y + reach >= sci.image.height) continue;
     bool clean = true;
@@ -135,7 +136,14 @@ Result<DifferenceResult> DifferencePipeline::process(const FitsImage& science,
   auto map_r = PixelMap::from_wcs(sci.wcs ? &*sci.wcs : nullptr, ref.wcs ? &*ref.wcs : nullptr, w, h);
   if (!map_r) return map_r.status();
   PixelMap map = std::move(map_r).value();
-  AlignmentFit fit = refine_with_stars(map, sci.sources, ref.sources, sci.wcs ? 8.0 : 40.0);
+  if (!sci.wcs) {
+    // No WCS at all: the star patterns alone say how the images relate.
+    PatternMatch pm = match_star_patterns(sci.sources, ref.sources);
+    if (!pm.ok) return Status::invalid("no WCS, and the star patterns of the two images do not match");
+    const double cx[3] = {pm.cx[0], pm.cx[1] - 1, pm.cx[2]}, cy[3] = {pm.cy[0], pm.cy[1], pm.cy[2] - 1};
+    map.add_affine(cx, cy);
+  }
+  AlignmentFit fit = refine_with_stars(map, sci.sources, ref.sources, 8.0);
   result.matched_stars = fit.matched;
   Image ref_al, var_al;
   Mask mask_al;

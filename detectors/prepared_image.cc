@@ -1,5 +1,6 @@
 #include "prepared_image.h"
 
+#include <algorithm>
 #include <cmath>
 
 #include "background.h"
@@ -66,10 +67,36 @@ Result<PreparedImage> prepare_image(const FitsImage& fits, const PipelineOptions
   });
   out.variance = Image(w, h);
   const float inv_gain = float(1.0 / out.gain);
-  for (size_t i = 0; i < raw.size(); ++i) {
-    float r = bg.rms.pixels[i];
-    out.variance.pixels[i] = r * r + std::max(out.image.pixels[i], 0.0f) * inv_gain;
+  // Photon noise of the sky from GAIN and RDNOISE where the header has them
+  // and the image agrees (a coadd or a rescaled image would not); otherwise
+  // the measured pixel-to-pixel noise. Source photons add on top either way.
+  bool physical = false;
+  if (fits.gain && *fits.gain > 0) {
+    double rn = fits.read_noise.value_or(options.default_read_noise) / out.gain;
+    std::vector<float> ratio;
+    for (size_t i = 0; i < raw.size(); i += 997) {
+      double predicted = std::max(bg.level.pixels[i], 0.0f) * inv_gain + rn * rn;
+      if (predicted > 0) ratio.push_back(float(bg.rms.pixels[i] * bg.rms.pixels[i] / predicted));
+    }
+    if (!ratio.empty()) {
+      std::nth_element(ratio.begin(), ratio.begin() + ratio.size() / 2, ratio.end());
+      float q = ratio[ratio.size() / 2];
+      physical = q > 0.6f && q < 1.7f;
+    }
+    if (physical) {
+      const float rn2 = float(rn * rn);
+      for (size_t i = 0; i < raw.size(); ++i)
+        out.variance.pixels[i] = std::max(bg.level.pixels[i], 0.0f) * inv_gain + rn2 +
+                                 std::max(out.image.pixels[i], 0.0f) * inv_gain;
+    }
   }
+  if (!physical) {
+    for (size_t i = 0; i < raw.size(); ++i) {
+      float r = bg.rms.pixels[i];
+      out.variance.pixels[i] = r * r + std::max(out.image.pixels[i], 0.0f) * inv_gain;
+    }
+  }
+  out.physical_noise = physical;
   timer.mark(prefix + "cosmics");
 
   auto wcs = Wcs::from_header(fits.header, fits.header_cards);

@@ -24,6 +24,7 @@ struct PreparedImage {
   double magzp = 25;
   double sky_rms = 0;      // typical sky noise, ADU
   int cosmic_pixels = 0;   // pixels flagged as sharper than the PSF
+  bool physical_noise = false;  // variance from GAIN/RDNOISE (true) or measured noise
 };
 
 // Runs the per-image stages, appending their timings to `timings` with

@@ -7,6 +7,7 @@
 #include "background.h"
 #include "cosmic.h"
 #include "fft_convolve.h"
+#include "pattern_match.h"
 #include "pipeline.h"
 #include "prepared_image.h"
 #include "psf_match.h"
@@ -230,4 +231,31 @@ TEST_CASE("pipeline: a new point source is found with the right position and flu
   CHECK(res->noise_ratio < 1.3);
   // Everything else subtracts to noise: few other detections.
   CHECK(res->candidates.size() <= 6);
+}
+
+TEST_CASE("pattern_match: a large offset and a rotation are found without any WCS") {
+  auto stars = random_stars(80, 512, 512, 31, 5000, 300000);
+  std::vector<Source> ref, sci;
+  const double ang = 3.0 * M_PI / 180, dx = 37.5, dy = -21.25;
+  for (auto& s : stars) {
+    Source r;
+    r.x = s.x, r.y = s.y, r.flux = s.flux, r.snr = 100, r.fwhm = 3;
+    ref.push_back(r);
+    // Science sees the same stars rotated about the origin and shifted; a few are missing.
+    if (s.flux < 6000) continue;
+    Source q = r;
+    q.x = std::cos(ang) * s.x - std::sin(ang) * s.y + dx;
+    q.y = std::sin(ang) * s.x + std::cos(ang) * s.y + dy;
+    sci.push_back(q);
+  }
+  PatternMatch pm = match_star_patterns(sci, ref);
+  REQUIRE(pm.ok);
+  CHECK(pm.rotation_deg == Approx(-3.0).margin(0.01));
+  CHECK(pm.scale == Approx(1.0).margin(1e-4));
+  // Map a science star back to its reference position.
+  const Source& q = sci[5];
+  double rx = pm.cx[0] + pm.cx[1] * q.x + pm.cx[2] * q.y, ry = pm.cy[0] + pm.cy[1] * q.x + pm.cy[2] * q.y;
+  bool hit = false;
+  for (auto& r : ref) hit = hit || std::hypot(r.x - rx, r.y - ry) < 0.01;
+  CHECK(hit);
 }

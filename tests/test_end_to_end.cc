@@ -60,10 +60,7 @@ double metric_value(const std::string& text, const std::string& metric, const st
   return -1;
 }
 
-bool is_transient(const std::string& kind) {
-  return kind != "variable" && kind != "moving" && kind != "cosmic_ray" && kind != "hot_pixel" &&
-         kind != "saturated_star";
-}
+bool is_transient(const std::string& kind) { return kind.rfind("transient", 0) == 0; }
 
 }  // namespace
 
