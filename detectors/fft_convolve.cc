@@ -61,6 +61,30 @@ const PlanPair& plans_for(int w, int h, int threads) {
 
 }  // namespace
 
+Fft2d::Fft2d(int width, int height, int threads)
+    : w_(width), h_(height), plans_(&plans_for(width, height, threads)) {}
+
+void Fft2d::forward(const float* real, std::complex<float>* spectrum) const {
+  auto* p = static_cast<const PlanPair*>(plans_);
+  fftwf_execute_dft_r2c(p->forward, const_cast<float*>(real), reinterpret_cast<fftwf_complex*>(spectrum));
+}
+
+void Fft2d::inverse(std::complex<float>* spectrum, float* real) const {
+  auto* p = static_cast<const PlanPair*>(plans_);
+  fftwf_execute_dft_c2r(p->backward, reinterpret_cast<fftwf_complex*>(spectrum), real);
+  const float scale = 1.0f / (float(w_) * float(h_));
+  for (size_t i = 0, n = size_t(w_) * h_; i < n; ++i) real[i] *= scale;
+}
+
+template <typename T>
+FftBuffer<T>::FftBuffer(size_t n) : p_(static_cast<T*>(fftwf_malloc(sizeof(T) * std::max<size_t>(n, 1)))), n_(n) {}
+template <typename T>
+FftBuffer<T>::~FftBuffer() {
+  fftwf_free(p_);
+}
+template class FftBuffer<float>;
+template class FftBuffer<std::complex<float>>;
+
 int fast_fft_size(int n) {
   for (int m = std::max(n, 1);; ++m) {
     int r = m;

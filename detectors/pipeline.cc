@@ -5,12 +5,11 @@
 
 #include "align.h"
 #include "detect.h"
-#include "fft_convolve.h"
 #include "filters.h"
 #include "measure.h"
 #include "pattern_match.h"
 #include "prepared_image.h"
-#include "psf_match.h"
+#include "subtraction.h"
 #include "realbogus.h"
 #include "stage_timer.h"
 
@@ -30,54 +29,6 @@ Result<std::shared_ptr<const PreparedReference>> DifferencePipeline::prepare_ref
 }
 
 namespace {
-
-// Stars good for fitting the kernel: bright, unsaturated, isolated, on clean pixels in both images.
-std::vector<StampCentre> pick_stamps(const PreparedImage& sci, const Mask& ref_mask, int reach, size_t limit) {
-  std::vector<const Source*> ok;
-  for (const Source& s : sci.sources) {
-    if (s.saturated || s.near_edge || s.snr < 25 || s.isolation < 1.5 * s.fwhm) continue;
-    int x = int(std::lround(s.x)), y = int(std::lround(s.y));
-    if (x - reach < 0 || y - reach < 0 || x + reach >= sci.image.width || y + reach >= sci.image.height) continue;
-    bool clean = true;
-    for (int dy = -reach / 2; dy <= reach / 2 && clean; dy += 2)
-      for (int dx = -reach / 2; dx <= reach / 2 && clean; dx += 2)
-        if (ref_mask.at(x + dx, y + dy) || (sci.mask.at(x + dx, y + dy) & ~kMaskCosmicRay)) clean = false;
-    if (clean) ok.push_back(&s);
-  }
-  std::sort(ok.begin(), ok.end(), [](auto* a, auto* b) { return a->snr > b->snr; });
-  // Bright first, but spread over the frame: take every k-th of a longer list.
-  std::vector<StampCentre> out;
-  size_t step = std::max<size_t>(1, ok.size() / (2 * limit));
-  for (size_t i = 0; i < ok.size() && out.size() < limit; i += (i < limit ? 1 : step))
-    out.push_back({int(std::lround(ok[i]->x)), int(std::lround(ok[i]->y))});
-  return out;
-}
-
-// Total-over-Gaussian-fit flux of bright stars on `image`: the PSF's wings the fit misses.
-double aperture_correction(const Image& image, const Image& variance, const std::vector<StampCentre>& stars,
-                           double fwhm) {
-  std::vector<double> ratios;
-  const double r_ap = 3.0 * fwhm;
-  for (const StampCentre& c : stars) {
-    PsfFlux f = psf_fit_flux(image, variance, nullptr, 0, c.x, c.y, fwhm);
-    if (!f.ok || f.flux <= 0) continue;
-    double sum = 0;
-    int r = int(std::ceil(r_ap));
-    bool inside = true;
-    for (int y = c.y - r; y <= c.y + r && inside; ++y)
-      for (int x = c.x - r; x <= c.x + r; ++x) {
-        if (!image.contains(x, y)) {
-          inside = false;
-          break;
-        }
-        if ((x - c.x) * (x - c.x) + (y - c.y) * (y - c.y) <= r_ap * r_ap) sum += image.at(x, y);
-      }
-    if (inside && sum > 0) ratios.push_back(sum / f.flux);
-  }
-  if (ratios.size() < 3) return 1.0;
-  std::nth_element(ratios.begin(), ratios.begin() + ratios.size() / 2, ratios.end());
-  return std::clamp(ratios[ratios.size() / 2], 0.8, 1.6);
-}
 
 // Index of reference catalogue positions for nearest-source queries.
 class SourceGrid {
@@ -150,58 +101,32 @@ Result<DifferenceResult> DifferencePipeline::process(const FitsImage& science,
   resample_lanczos3(ref.image, &ref.variance, ref.mask, map, ref_al, &var_al, mask_al, threads);
   timer.mark("align");
 
-  // 2. PSF matching: convolve whichever image is sharper.
+  AlignedReference aligned;
+  aligned.image = std::move(ref_al);
+  aligned.variance = std::move(var_al);
+  aligned.mask = std::move(mask_al);
   double area = map.area_ratio(w / 2.0, h / 2.0);
-  double ref_fwhm = ref.psf.fwhm / std::sqrt(std::max(area, 1e-6));  // in science pixels
+  aligned.fwhm = ref.psf.fwhm / std::sqrt(std::max(area, 1e-6));  // in science pixels
   result.science_fwhm = sci.psf.fwhm;
-  result.reference_fwhm = ref_fwhm;
-  const bool convolve_science = sci.psf.fwhm < ref_fwhm;
-  const Image& sharp = convolve_science ? sci.image : ref_al;
-  const Image& broad = convolve_science ? ref_al : sci.image;
-  const Image& sharp_var = convolve_science ? sci.variance : var_al;
-  const Image& broad_var = convolve_science ? var_al : sci.variance;
-  const double fwhm_sharp = std::min(sci.psf.fwhm, ref_fwhm), fwhm_broad = std::max(sci.psf.fwhm, ref_fwhm);
-  KernelBasisSpec spec = basis_for(fwhm_sharp, fwhm_broad);
-  const int fit_radius = std::clamp(int(std::ceil(2.0 * fwhm_broad)), 5, 15);
-  auto stamps = pick_stamps(sci, mask_al, fit_radius + spec.half_width, 150);
-  Image fit_var(w, h);
-  for (size_t i = 0; i < fit_var.size(); ++i) fit_var.pixels[i] = sharp_var.pixels[i] + broad_var.pixels[i];
-  auto sol_r = fit_kernel(sharp, broad, fit_var, stamps, spec, fit_radius);
-  if (!sol_r) return sol_r.status().with_context("fitting the PSF-matching kernel");
-  const KernelSolution& sol = *sol_r;
-  result.method = convolve_science ? "alard-lupton:science" : "alard-lupton:reference";
-  Image convolved = fft_convolve(sharp, sol.kernel, threads);
-  timer.mark("psf_match");
+  result.reference_fwhm = aligned.fwhm;
 
-  // 3. The difference, its variance and its mask.
-  DifferenceImage d;
-  d.diff = Image(w, h);
-  d.variance = Image(w, h);
-  d.mask = Mask(w, h, 0);
-  double k2 = 0;
-  for (float v : sol.kernel.pixels) k2 += double(v) * v;
-  const float bgc = float(sol.background), fk2 = float(k2);
-  for (size_t i = 0; i < d.diff.size(); ++i) {
-    float model = convolved.pixels[i] + bgc;
-    d.diff.pixels[i] = convolve_science ? model - ref_al.pixels[i] : sci.image.pixels[i] - model;
-    d.variance.pixels[i] = broad_var.pixels[i] + fk2 * sharp_var.pixels[i];
+  // 2. Subtraction by the configured method; `auto` prefers ZOGY when it can
+  // measure both PSFs and falls back to Alard-Lupton when it cannot.
+  Result<Subtraction> sub = Status::internal("no subtraction method ran");
+  if (options_.method == "zogy" || options_.method == "auto") {
+    sub = subtract_zogy(sci, aligned, threads);
+    if (!sub && options_.method == "zogy") return sub.status();
   }
-  const Mask& sharp_mask = convolve_science ? sci.mask : mask_al;
-  const Mask& broad_mask = convolve_science ? mask_al : sci.mask;
-  Mask grown = sharp_mask;
-  dilate_mask(grown, kMaskEdge | kMaskNoData | kMaskSaturated, kMaskSaturated, spec.half_width);
-  for (size_t i = 0; i < d.mask.size(); ++i) d.mask.pixels[i] = grown.pixels[i] | broad_mask.pixels[i];
-  const int border = spec.half_width + 2;
-  for (int y = 0; y < h; ++y)
-    for (int x = 0; x < w; ++x)
-      if (x < border || y < border || x >= w - border || y >= h - border) d.mask.at(x, y) |= kMaskEdge;
-  d.psf_fwhm = fwhm_broad;
-  d.flux_scale = convolve_science ? sol.kernel_sum : 1.0;
+  if (!sub) sub = subtract_alard_lupton(sci, aligned, threads);
+  if (!sub) return sub.status();
+  const DifferenceImage& d = sub->difference;
+  const Significance& s = sub->significance;
+  result.method = sub->method;
+  result.matched_stars = fit.matched;
+  result.noise_ratio = s.pixel_noise_ratio;
   timer.mark("subtract");
 
-  // 4. Detection on the matched-filter significance image.
-  Significance s = significance_image(d, threads);
-  result.noise_ratio = s.pixel_noise_ratio;
+  // 3. Detection on the significance image.
   DetectionOptions dopt;
   dopt.threshold = options_.detect_threshold;
   dopt.min_pixels = options_.min_pixels;
@@ -210,12 +135,18 @@ Result<DifferenceResult> DifferencePipeline::process(const FitsImage& science,
   timer.mark("detect");
 
   // 5. Measurement, sky positions and context from the reference catalogue.
-  double apcor = aperture_correction(broad, broad_var, stamps, fwhm_broad);
   SourceGrid ref_grid(ref.sources, ref.image.width, ref.image.height);
 #pragma omp parallel for num_threads(threads) schedule(dynamic, 8)
   for (size_t i = 0; i < cands.size(); ++i) {
     Candidate& c = cands[i];
-    measure_candidate(d, s.correlation, apcor, c);
+    measure_candidate(d, s.correlation, sub->aperture_correction, c);
+    if (!sub->flux.empty()) {
+      // The method's own flux estimate at the centroid's pixel.
+      int px = std::clamp(int(std::lround(c.x)), 0, w - 1), py = std::clamp(int(std::lround(c.y)), 0, h - 1);
+      c.flux = sub->flux.at(px, py);
+      c.flux_err = sub->flux_err.at(px, py) * s.correlation;
+      c.snr = c.flux_err > 0 ? c.flux / c.flux_err : 0;
+    }
     double rx, ry, dist;
     map.map(c.x, c.y, rx, ry);
     int j = ref_grid.nearest(rx, ry, dist);

@@ -198,6 +198,8 @@ TEST_CASE("psf_match: a known Gaussian blur kernel is recovered") {
 }
 
 TEST_CASE("pipeline: a new point source is found with the right position and flux") {
+  const std::string method = GENERATE(std::string("alard-lupton"), std::string("zogy"));
+  INFO("method " << method);
   Scene sc;
   sc.width = sc.height = 384;
   auto stars = random_stars(150, 384, 384, 21, 3000, 300000);
@@ -214,11 +216,13 @@ TEST_CASE("pipeline: a new point source is found with the right position and flu
   FitsImage fsci = as_fits(sci, ssc, 1.3, 0.6);  // the WCS knows about the offset
   PipelineOptions opt;
   opt.threads = 2;
+  opt.method = method;
   DifferencePipeline pipe(opt);
   auto pref = pipe.prepare_reference(fref);
   REQUIRE(pref);
   auto res = pipe.process(fsci, **pref);
   REQUIRE(res);
+  CHECK(res->method.rfind(method, 0) == 0);
   const Candidate* best = nullptr;
   for (const Candidate& c : res->candidates)
     if (std::hypot(c.x - tx, c.y - ty) < 1.5) best = &c;

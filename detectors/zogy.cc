@@ -1,0 +1,210 @@
+#include "zogy.h"
+
+#include <algorithm>
+#include <cmath>
+#include <complex>
+
+#include "fft_convolve.h"
+#include "moments.h"
+#include "psf_model.h"
+
+namespace blink {
+namespace {
+
+using cf = std::complex<float>;
+
+// Places a centred PSF stamp at the origin of an n-point periodic grid.
+void place_psf(const Image& psf, FftBuffer<float>& buf, int w, int h) {
+  std::fill(buf.data(), buf.data() + size_t(w) * h, 0.0f);
+  const int hx = psf.width / 2, hy = psf.height / 2;
+  for (int y = 0; y < psf.height; ++y)
+    for (int x = 0; x < psf.width; ++x) {
+      int xx = (x - hx + w) % w, yy = (y - hy + h) % h;
+      buf[size_t(yy) * w + xx] = psf.at(x, y);
+    }
+}
+
+double median_of(std::vector<float> v) {
+  if (v.empty()) return 0;
+  std::nth_element(v.begin(), v.begin() + v.size() / 2, v.end());
+  return v[v.size() / 2];
+}
+
+// Robust sky noise of a tile: median of the variance map's lower quartile,
+// i.e. the background where no star adds photons.
+double background_sigma(const Image& var, int x0, int y0, int x1, int y1) {
+  std::vector<float> v;
+  for (int y = y0; y < y1; y += 3)
+    for (int x = x0; x < x1; x += 3) v.push_back(var.at(x, y));
+  if (v.empty()) return 1;
+  std::nth_element(v.begin(), v.begin() + v.size() / 4, v.end());
+  return std::sqrt(std::max(v[v.size() / 4], 1e-12f));
+}
+
+double psf_fwhm_of(const Image& psf) {
+  Moments m = adaptive_moments(psf, nullptr, psf.width / 2, psf.height / 2, 1.5);
+  return m.ok ? m.fwhm : 0;
+}
+
+}  // namespace
+
+double fit_flux_ratio(const Image& science, const Image& reference, const Mask& mask,
+                      const std::vector<Source>& stars, double radius) {
+  std::vector<float> ratios;
+  const int r = int(std::ceil(radius));
+  for (const Source& s : stars) {
+    if (s.saturated || s.near_edge || s.snr < 30) continue;
+    int cx = int(std::lround(s.x)), cy = int(std::lround(s.y));
+    if (cx - r < 0 || cy - r < 0 || cx + r >= science.width || cy + r >= science.height) continue;
+    double fs = 0, fr = 0;
+    bool clean = true;
+    for (int y = cy - r; y <= cy + r && clean; ++y)
+      for (int x = cx - r; x <= cx + r; ++x) {
+        if ((x - s.x) * (x - s.x) + (y - s.y) * (y - s.y) > radius * radius) continue;
+        if (mask.at(x, y)) {
+          clean = false;
+          break;
+        }
+        fs += science.at(x, y), fr += reference.at(x, y);
+      }
+    if (clean && fs > 0 && fr > 0) ratios.push_back(float(fr / fs));
+  }
+  if (ratios.size() < 3) return 1.0;
+  return median_of(ratios);
+}
+
+Result<ZogyOutput> zogy_subtract(const ZogyInputs& in) {
+  const Image& N = *in.science;
+  const Image& R = *in.reference;
+  const int w = N.width, h = N.height;
+  if (in.science_psf.empty() || in.reference_psf.empty()) return Status::invalid("ZOGY needs both PSFs");
+  const int tile = std::min(in.tile, std::max(w, h)), margin = in.margin;
+  const int fw = fast_fft_size(std::min(tile, w) + 2 * margin), fh = fast_fft_size(std::min(tile, h) + 2 * margin);
+  Fft2d fft(fw, fh, 1);  // tiles run in parallel; each transform on one thread
+  const double Fn = 1.0, Fr = in.flux_ratio;
+
+  ZogyOutput out;
+  out.diff = Image(w, h);
+  out.variance = Image(w, h);
+  out.score = Image(w, h);
+  out.flux = Image(w, h);
+  out.flux_err = Image(w, h);
+  std::vector<double> fwhms;
+
+  struct TileBox {
+    int x0, y0, x1, y1;
+  };
+  std::vector<TileBox> tiles;
+  for (int y = 0; y < h; y += tile)
+    for (int x = 0; x < w; x += tile) tiles.push_back({x, y, std::min(x + tile, w), std::min(y + tile, h)});
+
+  const int half = in.science_psf.width / 2;
+#pragma omp parallel num_threads(in.threads)
+  {
+    const size_t nr = size_t(fw) * fh, nc = fft.spectrum_size();
+    FftBuffer<float> rbuf(nr), pbuf(nr);
+    FftBuffer<cf> Nh(nc), Rh(nc), Pn(nc), Pr(nc), work(nc), work2(nc), pdh(nc);
+#pragma omp for schedule(dynamic)
+    for (size_t t = 0; t < tiles.size(); ++t) {
+      const TileBox& b = tiles[t];
+      // Per-tile PSFs where the tile has enough stars; the global ones otherwise.
+      int region[4] = {b.x0 - margin, b.y0 - margin, b.x1 + margin, b.y1 + margin};
+      Image psf_n = empirical_psf(N, *in.mask, *in.stars, half, 40, region);
+      Image psf_r = psf_n.empty() ? Image() : empirical_psf(R, *in.mask, *in.stars, half, 40, region);
+      if (psf_n.empty() || psf_r.empty()) psf_n = in.science_psf, psf_r = in.reference_psf;
+      // Tile with margins, zero outside the image and on masked pixels.
+      auto load = [&](const Image& img, FftBuffer<float>& buf) {
+        std::fill(buf.data(), buf.data() + nr, 0.0f);
+        for (int y = 0; y < fh; ++y) {
+          int iy = b.y0 - margin + y;
+          if (iy < 0 || iy >= h) continue;
+          for (int x = 0; x < fw; ++x) {
+            int ix = b.x0 - margin + x;
+            if (ix < 0 || ix >= w) continue;
+            if (in.mask->at(ix, iy) & (kMaskEdge | kMaskNoData | kMaskSaturated)) continue;
+            buf[size_t(y) * fw + x] = img.at(ix, iy);
+          }
+        }
+      };
+      const double sn = background_sigma(*in.science_var, b.x0, b.y0, b.x1, b.y1);
+      const double sr = background_sigma(*in.reference_var, b.x0, b.y0, b.x1, b.y1);
+      load(N, rbuf);
+      fft.forward(rbuf.data(), Nh.data());
+      load(R, rbuf);
+      fft.forward(rbuf.data(), Rh.data());
+      place_psf(psf_n, pbuf, fw, fh);
+      fft.forward(pbuf.data(), Pn.data());
+      place_psf(psf_r, pbuf, fw, fh);
+      fft.forward(pbuf.data(), Pr.data());
+
+      const double FD = Fr * Fn / std::sqrt(sn * sn * Fr * Fr + sr * sr * Fn * Fn);
+      // D-hat into work, S-hat into work2; F_S accumulates over the full spectrum.
+      double FS = 0;
+      for (size_t k = 0; k < nc; ++k) {
+        const float pn2 = std::norm(Pn[k]), pr2 = std::norm(Pr[k]);
+        const double denom = sn * sn * Fr * Fr * pr2 + sr * sr * Fn * Fn * pn2 + 1e-20;
+        const double sd = std::sqrt(denom);
+        const cf d = cf(float(Fr / sd)) * Pr[k] * Nh[k] - cf(float(Fn / sd)) * Pn[k] * Rh[k];
+        const cf pd = cf(float(Fr * Fn / (FD * sd))) * Pr[k] * Pn[k];
+        work[k] = d;
+        work2[k] = cf(float(FD)) * d * std::conj(pd);
+        pdh[k] = pd;
+        // Real-to-complex spectra hold half the plane: count the mirrored half twice.
+        const size_t col = k % size_t(fw / 2 + 1);
+        const double mult = (col == 0 || (fw % 2 == 0 && col == size_t(fw / 2))) ? 1.0 : 2.0;
+        FS += mult * Fn * Fn * Fr * Fr * pn2 * pr2 / denom;
+      }
+      FS /= double(fw) * fh;
+      // D, in science flux units: divide by F_D.
+      fft.inverse(work.data(), rbuf.data());
+      for (int y = b.y0; y < b.y1; ++y)
+        for (int x = b.x0; x < b.x1; ++x)
+          out.diff.at(x, y) = float(rbuf[size_t(y - b.y0 + margin) * fw + (x - b.x0 + margin)] / FD);
+      fft.inverse(work2.data(), pbuf.data());  // S
+      // Variance of S from each image's variance map through the squared kernels k_n, k_r.
+      Image vs(b.x1 - b.x0, b.y1 - b.y0);
+      for (int which = 0; which < 2; ++which) {
+        const Image& V = which == 0 ? *in.science_var : *in.reference_var;
+        for (size_t k = 0; k < nc; ++k) {
+          const float pn2 = std::norm(Pn[k]), pr2 = std::norm(Pr[k]);
+          const double denom = sn * sn * Fr * Fr * pr2 + sr * sr * Fn * Fn * pn2 + 1e-20;
+          work[k] = which == 0 ? cf(float(Fn * Fr * Fr / denom)) * std::conj(Pn[k]) * pr2
+                               : cf(float(Fr * Fn * Fn / denom)) * std::conj(Pr[k]) * pn2;
+        }
+        fft.inverse(work.data(), rbuf.data());
+        for (size_t i = 0; i < nr; ++i) rbuf[i] *= rbuf[i];  // k^2 in real space
+        fft.forward(rbuf.data(), work.data());
+        load(V, rbuf);
+        fft.forward(rbuf.data(), work2.data());
+        for (size_t k = 0; k < nc; ++k) work2[k] *= work[k];
+        fft.inverse(work2.data(), rbuf.data());
+        for (int y = b.y0; y < b.y1; ++y)
+          for (int x = b.x0; x < b.x1; ++x)
+            vs.at(x - b.x0, y - b.y0) += rbuf[size_t(y - b.y0 + margin) * fw + (x - b.x0 + margin)];
+      }
+      for (int y = b.y0; y < b.y1; ++y)
+        for (int x = b.x0; x < b.x1; ++x) {
+          float S = pbuf[size_t(y - b.y0 + margin) * fw + (x - b.x0 + margin)];
+          float v = std::max(vs.at(x - b.x0, y - b.y0), 1e-20f);
+          out.score.at(x, y) = S / std::sqrt(v);
+          out.flux.at(x, y) = float(S / FS);
+          out.flux_err.at(x, y) = float(std::sqrt(v) / FS);
+          out.variance.at(x, y) = float(1.0 / (FD * FD));
+        }
+      // P_D, the PSF of D, back in real space: its width serves shape measurements.
+      fft.inverse(pdh.data(), rbuf.data());
+      Image pd(2 * half + 1, 2 * half + 1);
+      for (int y = -half; y <= half; ++y)
+        for (int x = -half; x <= half; ++x)
+          pd.at(x + half, y + half) = rbuf[size_t((y + fh) % fh) * fw + size_t((x + fw) % fw)];
+      double fwhm_d = psf_fwhm_of(pd);
+#pragma omp critical
+      fwhms.push_back(fwhm_d > 0 ? fwhm_d : std::min(psf_fwhm_of(psf_n), psf_fwhm_of(psf_r)));
+    }
+  }
+  std::nth_element(fwhms.begin(), fwhms.begin() + fwhms.size() / 2, fwhms.end());
+  out.psf_fwhm = fwhms[fwhms.size() / 2];
+  return out;
+}
+
+}  // namespace blink
