@@ -1,6 +1,8 @@
 #include "psf_match.h"
 
 #include <Eigen/Dense>
+
+#include "fft_convolve.h"
 #include <algorithm>
 #include <cmath>
 
@@ -82,13 +84,69 @@ std::vector<Eigen::VectorXf> convolve_stamp(const Image& source, int cx, int cy,
 }
 
 struct StampSystem {
-  Eigen::MatrixXd m;  // normal matrix
+  Eigen::MatrixXd m;  // normal matrix of the basis (and background) at this stamp
   Eigen::VectorXd b;
+  std::vector<double> terms;  // spatial polynomial at the stamp centre
   std::vector<Eigen::VectorXf> columns;
   Eigen::VectorXf target, weight;
 };
 
 }  // namespace
+
+int spatial_term_count(int order) { return (order + 1) * (order + 2) / 2; }
+
+void spatial_terms(double u, double v, int order, double* out) {
+  int k = 0;
+  for (int d = 0; d <= order; ++d)
+    for (int j = 0; j <= d; ++j) out[k++] = std::pow(u, d - j) * std::pow(v, j);
+}
+
+Image KernelSolution::kernel_at(double x, double y) const {
+  const int n = int(fx.empty() ? 1 : fx[0].size());
+  const int nb = int(fx.size());
+  std::vector<double> t(terms);
+  spatial_terms((x - cx) / scale_x, (y - cy) / scale_y, spatial_order, t.data());
+  Image k(n, n);
+  for (int b = 0; b < nb; ++b) {
+    double a = 0;
+    for (int j = 0; j < terms; ++j) a += coef[size_t(b) * terms + j] * t[j];
+    for (int v = 0; v < n; ++v)
+      for (int u = 0; u < n; ++u) k.at(u, v) += float(a * fx[b][u] * fy[b][v]);
+  }
+  return k;
+}
+
+double KernelSolution::background_at(double x, double y) const {
+  std::vector<double> t(terms);
+  spatial_terms((x - cx) / scale_x, (y - cy) / scale_y, spatial_order, t.data());
+  double a = 0;
+  const size_t nb = fx.size();
+  for (int j = 0; j < terms; ++j) a += coef[nb * terms + j] * t[j];
+  return a;
+}
+
+Image convolve_varying(const Image& image, const KernelSolution& sol, int tile, int threads) {
+  if (sol.spatial_order == 0) return fft_convolve(image, sol.kernel, threads);
+  const int w = image.width, h = image.height, half = sol.kernel.width / 2;
+  Image out(w, h);
+  std::vector<std::pair<int, int>> tiles;
+  for (int y = 0; y < h; y += tile)
+    for (int x = 0; x < w; x += tile) tiles.push_back({x, y});
+#pragma omp parallel for num_threads(threads) schedule(dynamic)
+  for (size_t t = 0; t < tiles.size(); ++t) {
+    auto [x0, y0] = tiles[t];
+    const int x1 = std::min(x0 + tile, w), y1 = std::min(y0 + tile, h);
+    const int ex0 = std::max(0, x0 - half), ey0 = std::max(0, y0 - half);
+    const int ex1 = std::min(w, x1 + half), ey1 = std::min(h, y1 + half);
+    Image piece(ex1 - ex0, ey1 - ey0);
+    for (int y = ey0; y < ey1; ++y) std::copy(image.row(y) + ex0, image.row(y) + ex1, piece.row(y - ey0));
+    Image k = sol.kernel_at(0.5 * (x0 + x1), 0.5 * (y0 + y1));
+    Image conv = fft_convolve(piece, k, 1);
+    for (int y = y0; y < y1; ++y)
+      std::copy(conv.row(y - ey0) + (x0 - ex0), conv.row(y - ey0) + (x1 - ex0), out.row(y) + x0);
+  }
+  return out;
+}
 
 Result<KernelSolution> fit_kernel(const Image& source, const Image& target, const Image& variance,
                                   const std::vector<StampCentre>& centres, const KernelBasisSpec& spec,
@@ -98,10 +156,17 @@ Result<KernelSolution> fit_kernel(const Image& source, const Image& target, cons
   const int nb = int(basis.size()), np = nb + 1;  // + constant background
   const int n = 2 * r + 1;
   std::vector<StampSystem> stamps;
+  const double cxi = source.width / 2.0, cyi = source.height / 2.0;
+  int order = spec.spatial_order;
+  // Each polynomial term needs a few stamps of its own to be constrained.
+  while (order > 0 && int(centres.size()) < 15 * spatial_term_count(order)) --order;
+  const int nt = spatial_term_count(order);
   for (const StampCentre& c : centres) {
     if (c.x - r - h < 0 || c.y - r - h < 0 || c.x + r + h >= source.width || c.y + r + h >= source.height)
       continue;
     StampSystem s;
+    s.terms.resize(nt);
+    spatial_terms((c.x - cxi) / cxi, (c.y - cyi) / cyi, order, s.terms.data());
     s.columns = convolve_stamp(source, c.x, c.y, r, h, basis);
     s.target.resize(n * n);
     s.weight.resize(n * n);
@@ -127,19 +192,36 @@ Result<KernelSolution> fit_kernel(const Image& source, const Image& target, cons
   Eigen::VectorXd coef;
   std::vector<double> chi2(stamps.size());
   KernelSolution sol;
+  const int nu = np * nt;  // unknowns: every basis coefficient times every spatial term
+  auto local = [&](const Eigen::VectorXd& c, const StampSystem& st) {
+    Eigen::VectorXd a = Eigen::VectorXd::Zero(np);
+    for (int k = 0; k < np; ++k)
+      for (int t = 0; t < nt; ++t) a(k) += c(k * nt + t) * st.terms[t];
+    return a;
+  };
   for (int iter = 0; iter < 4; ++iter) {
-    Eigen::MatrixXd m = Eigen::MatrixXd::Zero(np, np);
-    Eigen::VectorXd b = Eigen::VectorXd::Zero(np);
-    for (size_t i = 0; i < stamps.size(); ++i)
-      if (keep[i]) m += stamps[i].m, b += stamps[i].b;
+    Eigen::MatrixXd m = Eigen::MatrixXd::Zero(nu, nu);
+    Eigen::VectorXd b = Eigen::VectorXd::Zero(nu);
+    for (size_t i = 0; i < stamps.size(); ++i) {
+      if (!keep[i]) continue;
+      const StampSystem& st = stamps[i];
+      // Kronecker structure: the stamp's normal matrix times its term products.
+      for (int k = 0; k < np; ++k)
+        for (int t = 0; t < nt; ++t) {
+          b(k * nt + t) += st.b(k) * st.terms[t];
+          for (int l = 0; l < np; ++l)
+            for (int u = 0; u < nt; ++u) m(k * nt + t, l * nt + u) += st.m(k, l) * st.terms[t] * st.terms[u];
+        }
+    }
     // A whisper of ridge keeps nearly degenerate high-order terms finite.
-    m.diagonal() += 1e-9 * m.diagonal().cwiseAbs().maxCoeff() * Eigen::VectorXd::Ones(np);
+    m.diagonal() += 1e-9 * m.diagonal().cwiseAbs().maxCoeff() * Eigen::VectorXd::Ones(nu);
     coef = m.ldlt().solve(b);
     if (!coef.allFinite()) return Status::internal("matching-kernel least squares has no finite solution");
     std::vector<double> kept;
     for (size_t i = 0; i < stamps.size(); ++i) {
-      Eigen::VectorXf model = Eigen::VectorXf::Constant(n * n, float(coef(nb)));
-      for (int k = 0; k < nb; ++k) model += float(coef(k)) * stamps[i].columns[k];
+      Eigen::VectorXd a = local(coef, stamps[i]);
+      Eigen::VectorXf model = Eigen::VectorXf::Constant(n * n, float(a(nb)));
+      for (int k = 0; k < nb; ++k) model += float(a(k)) * stamps[i].columns[k];
       Eigen::VectorXf res = stamps[i].target - model;
       chi2[i] = double((res.array().square() * stamps[i].weight.array()).sum()) / (n * n);
       if (keep[i]) kept.push_back(chi2[i]);
@@ -163,15 +245,16 @@ Result<KernelSolution> fit_kernel(const Image& source, const Image& target, cons
     }
     if (!changed) break;
   }
-  const int kn = 2 * h + 1;
-  sol.kernel = Image(kn, kn);
-  for (int k = 0; k < nb; ++k)
-    for (int v = 0; v < kn; ++v)
-      for (int u = 0; u < kn; ++u) sol.kernel.at(u, v) += float(coef(k)) * basis[k].fx[u] * basis[k].fy[v];
+  sol.spatial_order = order;
+  sol.terms = nt;
+  sol.cx = cxi, sol.cy = cyi, sol.scale_x = cxi, sol.scale_y = cyi;
+  sol.coef.assign(coef.data(), coef.data() + coef.size());
+  for (const Basis1D& bf : basis) sol.fx.push_back(bf.fx), sol.fy.push_back(bf.fy);
+  sol.kernel = sol.kernel_at(cxi, cyi);
   double sum = 0;
   for (float v : sol.kernel.pixels) sum += v;
   sol.kernel_sum = sum;
-  sol.background = coef(nb);
+  sol.background = sol.background_at(cxi, cyi);
   sol.stamps_used = int(std::count(keep.begin(), keep.end(), 1));
   sol.stamps_rejected = int(stamps.size()) - sol.stamps_used;
   if (!(sum > 0)) return Status::internal("matching kernel has non-positive sum " + std::to_string(sum));

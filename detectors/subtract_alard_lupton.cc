@@ -92,7 +92,7 @@ Result<Subtraction> subtract_alard_lupton(const PreparedImage& sci, const Aligne
   auto sol_r = fit_kernel(sharp, broad, fit_var, stamps, spec, fit_radius);
   if (!sol_r) return sol_r.status().with_context("fitting the PSF-matching kernel");
   const KernelSolution& sol = *sol_r;
-  Image convolved = fft_convolve(sharp, sol.kernel, threads);
+  Image convolved = convolve_varying(sharp, sol, 256, threads);
 
   Subtraction out;
   out.method = convolve_science ? "alard-lupton:science" : "alard-lupton:reference";
@@ -103,9 +103,18 @@ Result<Subtraction> subtract_alard_lupton(const PreparedImage& sci, const Aligne
   d.variance = Image(w, h);
   double k2 = 0;
   for (float v : sol.kernel.pixels) k2 += double(v) * v;
-  const float bgc = float(sol.background), fk2 = float(k2);
+  const float fk2 = float(k2);
+  // The background term varies slowly: evaluate it on a coarse grid of rows.
+  std::vector<float> bg_row(w);
   for (size_t i = 0; i < d.diff.size(); ++i) {
-    float model = convolved.pixels[i] + bgc;
+    const int x = int(i % size_t(w)), y = int(i / size_t(w));
+    if (x == 0) {
+      for (int xx = 0; xx < w; xx += 32) {
+        float b = float(sol.background_at(xx, y));
+        for (int k = xx; k < std::min(w, xx + 32); ++k) bg_row[k] = b;
+      }
+    }
+    float model = convolved.pixels[i] + bg_row[x];
     d.diff.pixels[i] = convolve_science ? model - ref.image.pixels[i] : sci.image.pixels[i] - model;
     d.variance.pixels[i] = broad_var.pixels[i] + fk2 * sharp_var.pixels[i];
   }

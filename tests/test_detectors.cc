@@ -191,6 +191,7 @@ TEST_CASE("psf_match: a known Gaussian blur kernel is recovered") {
   KernelBasisSpec spec = basis_for(2.5, std::sqrt(2.5 * 2.5 + std::pow(1.5 * 2.3548, 2)));
   spec.half_width = 10;
   auto sol = fit_kernel(sharp, broad, var, centres, spec, 8);
+  INFO(sol.status().message());
   REQUIRE(sol);
   CHECK(sol->kernel_sum == Approx(1.3).epsilon(0.01));
   CHECK(sol->kernel.at(10, 10) == Approx(kernel.at(10, 10)).epsilon(0.03));
