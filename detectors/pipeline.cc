@@ -67,12 +67,12 @@ class SourceGrid {
 
 }  // namespace
 
-Result<DifferenceResult> DifferencePipeline::process(const FitsImage& science,
-                                                      const PreparedReference& reference) const {
+Result<DifferenceResult> DifferencePipeline::process(const FitsImage& science, const PreparedReference& reference,
+                                                      const Mask* bad_pixels) const {
   DifferenceResult result;
   StageTimings& t = result.timings;
   const int threads = std::max(1, options_.threads);
-  auto sci_r = prepare_image(science, options_, t, "");
+  auto sci_r = prepare_image(science, options_, t, "", bad_pixels);
   if (!sci_r) return sci_r.status().with_context("preparing science image");
   const PreparedImage& sci = *sci_r;
   const PreparedImage& ref = reference.image;
@@ -174,6 +174,7 @@ Result<DifferenceResult> DifferencePipeline::process(const FitsImage& science,
   for (Candidate& c : cands) c.real_bogus = heuristic_real_bogus(c);
   timer.mark("score");
   result.candidates = std::move(cands);
+  result.defects = std::move(sci_r->defects);
   return result;
 }
 

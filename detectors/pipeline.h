@@ -7,6 +7,7 @@
 #include <utility>
 #include <vector>
 
+#include "bad_pixels.h"
 #include "candidate.h"
 #include "fits_io.h"
 #include "status.h"
@@ -39,7 +40,8 @@ struct DifferenceResult {
   double noise_ratio = 0;      // measured / expected noise of the difference image
   double science_fwhm = 0;     // pixels
   double reference_fwhm = 0;   // pixels
-  int matched_stars = 0;       // used to fit the kernel
+  int matched_stars = 0;       // stars matched between the images for the alignment
+  DefectObservation defects;   // the science image's sharp pixels and warm columns
 };
 
 class DifferencePipeline {
@@ -48,7 +50,9 @@ class DifferencePipeline {
   ~DifferencePipeline();
 
   Result<std::shared_ptr<const PreparedReference>> prepare_reference(const FitsImage& reference) const;
-  Result<DifferenceResult> process(const FitsImage& science, const PreparedReference& reference) const;
+  // `bad_pixels` (kMaskBadPixel, the science detector's size) is optional.
+  Result<DifferenceResult> process(const FitsImage& science, const PreparedReference& reference,
+                                   const Mask* bad_pixels = nullptr) const;
 
  private:
   PipelineOptions options_;

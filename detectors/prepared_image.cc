@@ -11,7 +11,8 @@
 namespace blink {
 
 Result<PreparedImage> prepare_image(const FitsImage& fits, const PipelineOptions& options,
-                                    StageTimings& timings, const std::string& prefix) {
+                                    StageTimings& timings, const std::string& prefix,
+                                    const Mask* bad_pixels) {
   StageTimer timer(timings);
   const Image& raw = fits.image;
   const int w = raw.width, h = raw.height;
@@ -40,6 +41,9 @@ Result<PreparedImage> prepare_image(const FitsImage& fits, const PipelineOptions
   }
   // Saturated cores bleed and ring: keep a margin around them.
   dilate_mask(out.mask, kMaskSaturated, kMaskSaturated, 2);
+  if (bad_pixels && bad_pixels->width == w && bad_pixels->height == h) {
+    for (size_t i = 0; i < out.mask.size(); ++i) out.mask.pixels[i] |= bad_pixels->pixels[i] & kMaskBadPixel;
+  }
 
   BackgroundMap bg = estimate_background(raw, out.mask, options.background_mesh, options.threads);
   out.image = raw;
@@ -59,7 +63,8 @@ Result<PreparedImage> prepare_image(const FitsImage& fits, const PipelineOptions
   timer.mark(prefix + "sources");
 
   out.cosmic_pixels = flag_sharp_pixels(out.image, bg.rms, out.mask, out.psf.fwhm, kMaskCosmicRay);
-  inpaint_masked(out.image, out.mask, kMaskCosmicRay | kMaskNoData);
+  out.defects = observe_defects(out.mask, out.image, bg.rms);
+  inpaint_masked(out.image, out.mask, kMaskCosmicRay | kMaskNoData | kMaskBadPixel);
   // Drop catalogue entries that were cosmic rays or hot pixels.
   std::erase_if(out.sources, [&](const Source& s) {
     int x = int(std::lround(s.x)), y = int(std::lround(s.y));

@@ -4,6 +4,7 @@
 
 #include <optional>
 
+#include "bad_pixels.h"
 #include "fits_io.h"
 #include "pipeline.h"
 #include "sources.h"
@@ -25,12 +26,15 @@ struct PreparedImage {
   double sky_rms = 0;      // typical sky noise, ADU
   int cosmic_pixels = 0;   // pixels flagged as sharper than the PSF
   bool physical_noise = false;  // variance from GAIN/RDNOISE (true) or measured noise
+  DefectObservation defects;    // for the detector's bad-pixel model
 };
 
 // Runs the per-image stages, appending their timings to `timings` with
-// `prefix` (e.g. "ref_") on each stage name.
+// `prefix` (e.g. "ref_") on each stage name. `bad_pixels`, when given and of
+// the image's size, marks known detector defects.
 Result<PreparedImage> prepare_image(const FitsImage& fits, const PipelineOptions& options,
-                                    StageTimings& timings, const std::string& prefix);
+                                    StageTimings& timings, const std::string& prefix,
+                                    const Mask* bad_pixels = nullptr);
 
 struct PreparedReference {
   PreparedImage image;

@@ -6,6 +6,7 @@
 #include "fft_convolve.h"
 #include "filters.h"
 #include "measure.h"
+#include "moments.h"
 #include "psf_match.h"
 #include "subtraction.h"
 
@@ -40,7 +41,10 @@ double aperture_correction(const Image& image, const Image& variance, const std:
   std::vector<double> ratios;
   const double r_ap = 3.0 * fwhm;
   for (const StampCentre& c : stars) {
-    PsfFlux f = psf_fit_flux(image, variance, nullptr, 0, c.x, c.y, fwhm);
+    // Fit at the star's own sub-pixel centre: a rounded centre loses flux and biases the ratio.
+    Moments m = adaptive_moments(image, nullptr, c.x, c.y, fwhm / 2.3548);
+    if (!m.ok || std::hypot(m.x - c.x, m.y - c.y) > 1.0) continue;
+    PsfFlux f = psf_fit_flux(image, variance, nullptr, 0, m.x, m.y, fwhm);
     if (!f.ok || f.flux <= 0) continue;
     double sum = 0;
     int r = int(std::ceil(r_ap));
@@ -51,7 +55,7 @@ double aperture_correction(const Image& image, const Image& variance, const std:
           inside = false;
           break;
         }
-        if ((x - c.x) * (x - c.x) + (y - c.y) * (y - c.y) <= r_ap * r_ap) sum += image.at(x, y);
+        if ((x - m.x) * (x - m.x) + (y - m.y) * (y - m.y) <= r_ap * r_ap) sum += image.at(x, y);
       }
     if (inside && sum > 0) ratios.push_back(sum / f.flux);
   }

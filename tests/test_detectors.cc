@@ -5,6 +5,7 @@
 
 #include "align.h"
 #include "background.h"
+#include "bad_pixels.h"
 #include "cosmic.h"
 #include "fft_convolve.h"
 #include "pattern_match.h"
@@ -263,4 +264,30 @@ TEST_CASE("pattern_match: a large offset and a rotation are found without any WC
   bool hit = false;
   for (auto& r : ref) hit = hit || std::hypot(r.x - rx, r.y - ry) < 0.01;
   CHECK(hit);
+}
+
+TEST_CASE("bad_pixels: a pixel hot in every exposure is learned, a cosmic ray is not") {
+  BadPixelModel model(64, 64);
+  Image rms(64, 64, 10.0f);
+  for (int e = 0; e < 4; ++e) {
+    Image img(64, 64, 0.0f);
+    Mask flags(64, 64, 0);
+    flags.at(10, 20) = kMaskCosmicRay;           // the same detector pixel each time
+    flags.at(5 + 10 * e, 40) = kMaskCosmicRay;   // a cosmic ray somewhere new
+    for (int y = 0; y < 64; ++y) img.at(33, y) = 15.0f;  // a warm column, 1.5 sigma per pixel
+    model.observe(observe_defects(flags, img, rms));
+    if (e == 1) CHECK(model.mask().at(10, 20) == 0);  // too few exposures to say
+  }
+  Mask m = model.mask();
+  CHECK(m.at(10, 20) == kMaskBadPixel);
+  CHECK(m.at(5, 40) == 0);
+  CHECK(m.at(33, 7) == kMaskBadPixel);
+  CHECK(m.at(32, 7) == 0);
+  auto back = BadPixelModel::deserialize(model.serialize());
+  REQUIRE(back);
+  CHECK(back->exposures() == 4);
+  CHECK(back->mask().at(10, 20) == kMaskBadPixel);
+  std::vector<uint8_t> broken = model.serialize();
+  broken.resize(broken.size() - 3);
+  CHECK_FALSE(BadPixelModel::deserialize(broken));
 }
