@@ -25,6 +25,8 @@ class PixelMap {
   void map_row(int y, double* rx, double* ry) const;
   // Adds an affine correction in reference pixels: r += c0 + c1*x + c2*y (per axis).
   void add_affine(const double cx[3], const double cy[3]);
+  // The inverse: the science pixel mapped to reference pixel (rx, ry).
+  void unmap(double rx, double ry, double& x, double& y) const;
   // Reference pixel area per science pixel (1 for equal scales).
   double area_ratio(double x, double y) const;
 

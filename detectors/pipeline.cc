@@ -8,6 +8,7 @@
 #include "filters.h"
 #include "measure.h"
 #include "pattern_match.h"
+#include "products.h"
 #include "prepared_image.h"
 #include "subtraction.h"
 #include "realbogus.h"
@@ -175,6 +176,15 @@ Result<DifferenceResult> DifferencePipeline::process(const FitsImage& science, c
   timer.mark("score");
   result.candidates = std::move(cands);
   result.defects = std::move(sci_r->defects);
+  auto products = std::make_shared<DifferenceProducts>();
+  products->science = std::move(sci_r->image);
+  products->reference = std::move(aligned.image);
+  products->difference = std::move(sub->difference);
+  products->noise_correlation = s.correlation;
+  products->aperture_correction = sub->aperture_correction;
+  products->reference_per_science = sub->reference_per_science;
+  products->map = std::move(map);
+  result.products = std::move(products);
   return result;
 }
 

@@ -29,6 +29,7 @@ struct PipelineOptions {
 // A reference image made ready for subtraction: background removed, stars
 // catalogued, PSF measured. Immutable once built; shared between threads.
 struct PreparedReference;
+struct DifferenceProducts;  // products.h
 
 // Wall-clock seconds spent in each named stage, in order.
 using StageTimings = std::vector<std::pair<std::string, double>>;
@@ -42,6 +43,8 @@ struct DifferenceResult {
   double reference_fwhm = 0;   // pixels
   int matched_stars = 0;       // stars matched between the images for the alignment
   DefectObservation defects;   // the science image's sharp pixels and warm columns
+  // The science, aligned reference and difference images, for cutouts and forced photometry.
+  std::shared_ptr<const DifferenceProducts> products;
 };
 
 class DifferencePipeline {

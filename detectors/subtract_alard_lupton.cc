@@ -101,6 +101,8 @@ Result<Subtraction> subtract_alard_lupton(const PreparedImage& sci, const Aligne
   Subtraction out;
   out.method = convolve_science ? "alard-lupton:science" : "alard-lupton:reference";
   out.kernel_sum = sol.kernel_sum;
+  // The kernel carries the flux ratio from the convolved image to the other.
+  out.reference_per_science = convolve_science ? sol.kernel_sum : 1.0 / sol.kernel_sum;
   out.stamps = sol.stamps_used;
   DifferenceImage& d = out.difference;
   d.diff = Image(w, h);

@@ -34,6 +34,7 @@ Result<Subtraction> subtract_zogy(const PreparedImage& sci, const AlignedReferen
 
   Subtraction out;
   out.method = "zogy";
+  out.reference_per_science = in.flux_ratio;
   DifferenceImage& d = out.difference;
   d.diff = std::move(z->diff);
   d.variance = std::move(z->variance);

@@ -27,6 +27,7 @@ struct Subtraction {
   Image flux, flux_err;
   std::string method;
   double aperture_correction = 1;  // total / Gaussian-fit flux of stars, for PSF fits on `difference`
+  double reference_per_science = 1;  // photometric scale between the two images
   double kernel_sum = 0;  // Alard-Lupton only
   int stamps = 0;         // stars used to fit the kernel or the flux ratio
 };

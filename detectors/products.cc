@@ -1,0 +1,40 @@
+#include "products.h"
+
+#include <cmath>
+
+namespace blink {
+
+PsfFlux DifferenceProducts::forced_flux(double x, double y) const {
+  const DifferenceImage& d = difference;
+  PsfFlux f = psf_fit_flux(d.diff, d.variance, &d.mask, kMaskEdge | kMaskNoData, x, y, d.psf_fwhm);
+  f.flux *= aperture_correction / d.flux_scale;
+  f.error *= noise_correlation * aperture_correction / d.flux_scale;
+  return f;
+}
+
+void PixelMap::unmap(double rx, double ry, double& x, double& y) const {
+  // The map is close to a shift locally: a few fixed-point steps converge.
+  x = rx, y = ry;
+  for (int i = 0; i < 6; ++i) {
+    double mx, my;
+    map(x, y, mx, my);
+    x += rx - mx, y += ry - my;
+  }
+}
+
+void DifferenceProducts::reference_to_science(double rx, double ry, double& x, double& y) const {
+  map.unmap(rx, ry, x, y);
+}
+
+Image cutout(const Image& image, double x, double y, int size) {
+  Image out(size, size, NAN);
+  const int cx = int(std::lround(x)), cy = int(std::lround(y)), half = size / 2;
+  for (int j = 0; j < size; ++j)
+    for (int i = 0; i < size; ++i) {
+      int xx = cx - half + i, yy = cy - half + j;
+      if (image.contains(xx, yy)) out.at(i, j) = image.at(xx, yy);
+    }
+  return out;
+}
+
+}  // namespace blink
