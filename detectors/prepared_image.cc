@@ -96,9 +96,13 @@ Result<PreparedImage> prepare_image(const FitsImage& fits, const PipelineOptions
     }
   }
   if (!physical) {
+    // Without a trustworthy GAIN the units may not be counts at all (MJy/sr,
+    // a rescaled coadd): source photon noise is then unknowable from the
+    // header, and the measured background noise is all we claim.
+    const float source_term = fits.gain ? inv_gain : 0.0f;
     for (size_t i = 0; i < raw.size(); ++i) {
       float r = bg.rms.pixels[i];
-      out.variance.pixels[i] = r * r + std::max(out.image.pixels[i], 0.0f) * inv_gain;
+      out.variance.pixels[i] = r * r + std::max(out.image.pixels[i], 0.0f) * source_term;
     }
   }
   out.physical_noise = physical;
