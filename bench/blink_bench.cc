@@ -39,7 +39,7 @@ int main(int argc, char** argv) {
   sim::SimConfig cfg;
   int size = 2048, threads = 2;
   double rb_threshold = 0.5;
-  std::string svg_path;
+  std::string svg_path, method = "alard-lupton";
   app.add_option("--seed", cfg.seed, "simulator seed");
   app.add_option("--fields", cfg.fields, "fields to simulate");
   app.add_option("--epochs", cfg.epochs, "science epochs per field");
@@ -47,12 +47,16 @@ int main(int argc, char** argv) {
   app.add_option("--threads", threads, "threads per exposure");
   app.add_option("--rb-threshold", rb_threshold, "real/bogus score counted as 'kept'");
   app.add_option("--svg", svg_path, "write the completeness curve here");
+  app.add_option("--method", method, "subtraction method")->check(CLI::IsMember({"alard-lupton", "zogy", "auto"}));
   CLI11_PARSE(app, argc, argv);
   cfg.width = cfg.height = size;
 
   PipelineOptions opt;
   opt.threads = threads;
+  opt.method = method;
   DifferencePipeline pipeline(opt);
+  // As the daemon does: learn each detector's defects from the stream.
+  std::map<std::string, BadPixelModel> defects;
   sim::SurveySimulator survey(cfg);
   std::map<std::string, std::shared_ptr<const PreparedReference>> refs;
 
@@ -91,7 +95,10 @@ int main(int argc, char** argv) {
       std::fprintf(stderr, "[%d/%d] %s reference ready (%.2f s)\n", n, total, exp.exposure_id.c_str(), seconds_since(t0));
       continue;
     }
-    auto res = pipeline.process(*fits, *refs.at(key));
+    auto& model = defects.try_emplace(key, fits->image.width, fits->image.height).first->second;
+    Mask bad = model.mask();
+    auto res = pipeline.process(*fits, *refs.at(key), &bad);
+    if (res) model.observe(res->defects);
     double total_s = seconds_since(t0);
     if (!res) {
       std::fprintf(stderr, "[%d/%d] %s failed: %s\n", n, total, exp.exposure_id.c_str(), res.status().message().c_str());

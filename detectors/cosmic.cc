@@ -6,50 +6,91 @@
 
 namespace blink {
 
-int flag_sharp_pixels(const Image& image, const Image& rms, Mask& mask, double psf_fwhm, uint8_t bit,
-                      double threshold) {
+namespace {
+
+float median_of(float* v, int n) {
+  std::nth_element(v, v + n / 2, v + n);
+  return v[n / 2];
+}
+
+// Median of the k x k box around (x, y), clamped at the borders.
+float box_median(const Image& img, int x, int y, int k) {
+  float buf[49];
+  int n = 0, r = k / 2;
+  for (int dy = -r; dy <= r; ++dy)
+    for (int dx = -r; dx <= r; ++dx) {
+      int xx = std::clamp(x + dx, 0, img.width - 1), yy = std::clamp(y + dy, 0, img.height - 1);
+      buf[n++] = img.at(xx, yy);
+    }
+  return median_of(buf, n);
+}
+
+}  // namespace
+
+int flag_cosmic_rays(const Image& image, const Image& variance, Mask& mask, double psf_fwhm, uint8_t bit,
+                     double sigma_clip) {
   const int w = image.width, h = image.height;
-  // Share of a centred star's peak that stands above its 8 neighbours' median,
-  // with pixel integration widening the PSF by 1/12 pixel^2.
-  double s2 = std::pow(std::max(psf_fwhm, 0.8) / 2.3548, 2) + 1.0 / 12;
-  double edge = std::exp(-0.5 / s2), corner = std::exp(-1.0 / s2);
-  double star_ratio = 1 - (edge + corner) / 2;
-  double crit = star_ratio + 0.5 * (1 - star_ratio);
-  std::vector<int> flagged;
-  float nb[8];
+  // Laplacian of the image block-replicated 2x2, negatives clipped, averaged
+  // back: each block's four sub-pixels see their two outward neighbours.
+  Image lplus(w, h), snr(w, h);
   for (int y = 1; y < h - 1; ++y) {
+    const float* up = image.row(y - 1);
+    const float* row = image.row(y);
+    const float* dn = image.row(y + 1);
     for (int x = 1; x < w - 1; ++x) {
-      float v = image.at(x, y), r = rms.at(x, y);
-      if (!(v > threshold * r)) continue;
-      int n = 0;
-      for (int dy = -1; dy <= 1; ++dy)
-        for (int dx = -1; dx <= 1; ++dx) {
-          if (!dx && !dy) continue;
-          float u = image.at(x + dx, y + dy);
-          nb[n++] = u;
-        }
-      std::nth_element(nb, nb + 4, nb + 8);
-      float hi = nb[4];
-      float lo = *std::max_element(nb, nb + 4);
-      float med = 0.5f * (hi + lo);
-      float excess = v - med;
-      if (excess > threshold * r && excess > crit * v) flagged.push_back(y * w + x);
+      float v2 = 2 * row[x];
+      float l = std::max(0.0f, v2 - row[x - 1] - up[x]) + std::max(0.0f, v2 - row[x + 1] - up[x]) +
+                std::max(0.0f, v2 - row[x - 1] - dn[x]) + std::max(0.0f, v2 - row[x + 1] - dn[x]);
+      l *= 0.25f;
+      lplus.at(x, y) = l;
+      float var = variance.at(x, y);
+      snr.at(x, y) = var > 0 ? l / (2.0f * std::sqrt(var)) : 0.0f;
     }
   }
+  // Stars have fine structure comparable to their Laplacian; cosmic rays
+  // have far less. Undersampled stars look sharper, so the limit rises.
+  const double flim = psf_fwhm >= 2.5 ? 2.0 : psf_fwhm <= 1.5 ? 5.0 : 2.0 + 3.0 * (2.5 - psf_fwhm);
+  auto fine_structure = [&](int x, int y) {
+    // med3(I) - med7(med3(I)), evaluated at one pixel.
+    float m3 = box_median(image, x, y, 3);
+    float buf[49];
+    int n = 0;
+    for (int dy = -3; dy <= 3; ++dy)
+      for (int dx = -3; dx <= 3; ++dx)
+        buf[n++] = box_median(image, std::clamp(x + dx, 0, w - 1), std::clamp(y + dy, 0, h - 1), 3);
+    return std::max(m3 - median_of(buf, n), 0.01f);
+  };
+  auto sharp = [&](int x, int y, double limit) {
+    float s = snr.at(x, y);
+    if (!(s > limit)) return false;
+    float s_smooth = box_median(snr, x, y, 5);  // remove sampling flux of extended sources
+    if (!(s - s_smooth > limit)) return false;
+    return lplus.at(x, y) / fine_structure(x, y) > flim;
+  };
+  std::vector<int> flagged;
+  for (int y = 2; y < h - 2; ++y)
+    for (int x = 2; x < w - 2; ++x)
+      if (sharp(x, y, sigma_clip)) flagged.push_back(y * w + x);
   for (int idx : flagged) mask.pixels[idx] |= bit;
-  // Grow once into neighbours that are themselves well above the noise.
+  // Grow into neighbours that pass a lower limit: the faint ends of tracks.
   int grown = 0;
-  for (int idx : flagged) {
-    int x = idx % w, y = idx / w;
-    for (int dy = -1; dy <= 1; ++dy)
-      for (int dx = -1; dx <= 1; ++dx) {
-        int xx = x + dx, yy = y + dy;
-        if (!image.contains(xx, yy) || (mask.at(xx, yy) & bit)) continue;
-        if (image.at(xx, yy) > 2.5f * rms.at(xx, yy)) {
-          mask.at(xx, yy) |= bit;
-          ++grown;
+  std::vector<int> frontier = flagged;
+  for (int pass = 0; pass < 2 && !frontier.empty(); ++pass) {
+    std::vector<int> next;
+    for (int idx : frontier) {
+      int x = idx % w, y = idx / w;
+      for (int dy = -1; dy <= 1; ++dy)
+        for (int dx = -1; dx <= 1; ++dx) {
+          int xx = x + dx, yy = y + dy;
+          if (xx < 2 || yy < 2 || xx >= w - 2 || yy >= h - 2 || (mask.at(xx, yy) & bit)) continue;
+          if (snr.at(xx, yy) > 0.3 * sigma_clip && image.at(xx, yy) > 0) {
+            mask.at(xx, yy) |= bit;
+            next.push_back(yy * w + xx);
+            ++grown;
+          }
         }
-      }
+    }
+    frontier.swap(next);
   }
   return int(flagged.size()) + grown;
 }

@@ -6,13 +6,16 @@
 
 namespace blink {
 
-// Flags with `bit` every pixel of `image` (background subtracted, noise `rms`)
-// whose excess over the median of its 8 neighbours is significant at
-// `threshold` sigma and too large a share of its value for a PSF of
-// `psf_fwhm` pixels; then grows the flags into adjacent bright pixels.
-// Returns how many pixels were flagged.
-int flag_sharp_pixels(const Image& image, const Image& rms, Mask& mask, double psf_fwhm, uint8_t bit,
-                      double threshold = 5.0);
+// L.A.Cosmic (van Dokkum 2001, PASP 113, 1420): flags with `bit` the pixels
+// whose Laplacian edge, in units of the noise, exceeds `sigma_clip` after
+// removing smooth structure, and whose Laplacian is larger than
+// `fine_structure_ratio` times the image's fine structure (which stars have
+// and cosmic rays do not); then grows into neighbours above a lower limit.
+// `image` is background subtracted, `variance` its per-pixel variance.
+// `psf_fwhm` tunes the fine-structure ratio for undersampled images.
+// Returns the number of pixels flagged.
+int flag_cosmic_rays(const Image& image, const Image& variance, Mask& mask, double psf_fwhm, uint8_t bit,
+                     double sigma_clip = 5.0);
 
 // Replaces every pixel carrying any of `bits` by the median of the unflagged
 // pixels in its 5x5 neighbourhood, so convolution does not smear it.

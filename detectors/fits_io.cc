@@ -77,7 +77,7 @@ std::optional<double> first_key(fitsfile* f, std::initializer_list<const char*> 
 // Walks the HDUs' headers and data sizes without CFITSIO. CFITSIO trusts a
 // memfile's length, so a truncated payload would make it read past the end of
 // the buffer; this refuses such payloads first.
-Status check_fits_structure(const char* data, size_t size) {
+Status check_fits_structure(const char* data, size_t size, size_t* length = nullptr) {
   size_t offset = 0;
   int hdu = 0;
   while (offset < size) {
@@ -105,7 +105,7 @@ Status check_fits_structure(const char* data, size_t size) {
     }
     if (!end) {
       if (hdu == 1) return Status::corrupt("FITS header has no END card within the " + std::to_string(size) + "-byte payload");
-      return Status::ok();  // trailing bytes after the last HDU: CFITSIO ignores them too
+      break;  // trailing bytes after the last HDU: CFITSIO ignores them too
     }
     if (naxis < 0 || naxis > 999 || pcount < 0 || gcount < 0 || bitpix == 0) {
       return Status::corrupt("HDU " + std::to_string(hdu) + " has an invalid BITPIX/NAXIS/PCOUNT");
@@ -123,6 +123,7 @@ Status check_fits_structure(const char* data, size_t size) {
                              std::to_string(header_end + bytes) + " bytes, the payload has " + std::to_string(size));
     }
     offset = header_end + (bytes + 2879) / 2880 * 2880;
+    if (length) *length = std::min(offset, size);
   }
   return Status::ok();
 }
@@ -255,14 +256,18 @@ Result<std::vector<uint8_t>> encode_fits(const Image& image, const std::vector<F
   long first[2] = {1, 1};
   fits_write_pix(fits.get(), TFLOAT, first, long(image.size()), const_cast<float*>(image.pixels.data()),
                  &status);
-  // Closing a memfile leaves `memsize` at the exact file length.
   fits_close_file(fits.get(), &status);
   fits.release_closed();
   if (status != 0) {
     std::free(mem);
     return Status::internal("encoding FITS: " + cfitsio_error(status));
   }
-  size_t file_size = memsize;
+  // The buffer is larger than the file (zero-filled room to grow): the HDUs say where it ends.
+  size_t file_size = 0;
+  if (Status st = check_fits_structure(static_cast<const char*>(mem), memsize, &file_size); !st || file_size == 0) {
+    std::free(mem);
+    return Status::internal("encoded FITS does not parse back: " + st.message());
+  }
   std::vector<uint8_t> bytes(static_cast<uint8_t*>(mem), static_cast<uint8_t*>(mem) + file_size);
   std::free(mem);
   return bytes;

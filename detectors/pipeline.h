@@ -23,7 +23,7 @@ struct PipelineOptions {
   int background_mesh = 64;       // pixels per background cell
   int max_candidates = 2000;      // per exposure; the most significant are kept
   int threads = 2;                // FFT and per-row work may use this many
-  std::string method = "alard-lupton";  // "alard-lupton", "zogy" or "auto"
+  std::string method = "auto";  // "alard-lupton", "zogy", or "auto" (ZOGY, Alard-Lupton when ZOGY cannot run)
 };
 
 // A reference image made ready for subtraction: background removed, stars

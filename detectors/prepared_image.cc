@@ -62,14 +62,6 @@ Result<PreparedImage> prepare_image(const FitsImage& fits, const PipelineOptions
   }
   timer.mark(prefix + "sources");
 
-  out.cosmic_pixels = flag_sharp_pixels(out.image, bg.rms, out.mask, out.psf.fwhm, kMaskCosmicRay);
-  out.defects = observe_defects(out.mask, out.image, bg.rms);
-  inpaint_masked(out.image, out.mask, kMaskCosmicRay | kMaskNoData | kMaskBadPixel);
-  // Drop catalogue entries that were cosmic rays or hot pixels.
-  std::erase_if(out.sources, [&](const Source& s) {
-    int x = int(std::lround(s.x)), y = int(std::lround(s.y));
-    return !out.mask.contains(x, y) || (out.mask.at(x, y) & kMaskCosmicRay);
-  });
   out.variance = Image(w, h);
   const float inv_gain = float(1.0 / out.gain);
   // Photon noise of the sky from GAIN and RDNOISE where the header has them
@@ -106,6 +98,14 @@ Result<PreparedImage> prepare_image(const FitsImage& fits, const PipelineOptions
     }
   }
   out.physical_noise = physical;
+  out.cosmic_pixels = flag_cosmic_rays(out.image, out.variance, out.mask, out.psf.fwhm, kMaskCosmicRay);
+  out.defects = observe_defects(out.mask, out.image, bg.rms);
+  inpaint_masked(out.image, out.mask, kMaskCosmicRay | kMaskNoData | kMaskBadPixel);
+  // Drop catalogue entries that were cosmic rays or hot pixels.
+  std::erase_if(out.sources, [&](const Source& s) {
+    int x = int(std::lround(s.x)), y = int(std::lround(s.y));
+    return !out.mask.contains(x, y) || (out.mask.at(x, y) & kMaskCosmicRay);
+  });
   timer.mark(prefix + "cosmics");
 
   auto wcs = Wcs::from_header(fits.header, fits.header_cards);

@@ -12,7 +12,11 @@ KernelBasisSpec basis_for(double fwhm_sharp, double fwhm_broad) {
   KernelBasisSpec spec;
   double d2 = std::max(fwhm_broad * fwhm_broad - fwhm_sharp * fwhm_sharp, 0.0);
   double sigma_match = std::max(std::sqrt(d2) / 2.3548, 0.6);
-  spec.sigmas = {0.5 * sigma_match, sigma_match, 2.0 * sigma_match};
+  // Widths scale with the blur to be matched, floored near HOTPANTS's
+  // (0.7, 1.5, 3.0): narrower Gaussians are indistinguishable from a delta
+  // and make the least squares degenerate, worst when the kernel varies.
+  spec.sigmas = {std::max(0.5 * sigma_match, 0.7), std::max(sigma_match, 1.5), std::max(2.0 * sigma_match, 3.0)};
+  spec.include_delta = spec.sigmas[0] >= 1.0;
   spec.half_width = std::clamp(int(std::ceil(std::max(6.0 * sigma_match + 1, 1.2 * fwhm_broad))), 5, 20);
   return spec;
 }
@@ -176,12 +180,16 @@ Result<KernelSolution> fit_kernel(const Image& source, const Image& target, cons
         float v = variance.at(c.x - r + x, c.y - r + y);
         s.weight(y * n + x) = v > 0 ? 1.0f / v : 0.0f;
       }
-    Eigen::MatrixXf a(n * n, np);
-    for (int k = 0; k < nb; ++k) a.col(k) = s.columns[k];
+    // Normal equations in double: star stamps span ~10 orders of magnitude in
+    // their squares, and float sums lose the directions that tell the basis
+    // functions apart (the spatially varying fit then goes wild).
+    Eigen::MatrixXd a(n * n, np);
+    for (int k = 0; k < nb; ++k) a.col(k) = s.columns[k].cast<double>();
     a.col(nb).setOnes();
-    Eigen::MatrixXf aw = a.array().colwise() * s.weight.array();
-    s.m = (aw.transpose() * a).cast<double>();
-    s.b = (aw.transpose() * s.target).cast<double>();
+    Eigen::VectorXd wd = s.weight.cast<double>();
+    Eigen::MatrixXd aw = a.array().colwise() * wd.array();
+    s.m = aw.transpose() * a;
+    s.b = aw.transpose() * s.target.cast<double>();
     stamps.push_back(std::move(s));
   }
   if (int(stamps.size()) < 3) {
