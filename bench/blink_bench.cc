@@ -39,7 +39,7 @@ int main(int argc, char** argv) {
   sim::SimConfig cfg;
   int size = 2048, threads = 2;
   double rb_threshold = 0.5;
-  std::string svg_path, method = "alard-lupton";
+  std::string svg_path, method = "auto";
   app.add_option("--seed", cfg.seed, "simulator seed");
   app.add_option("--fields", cfg.fields, "fields to simulate");
   app.add_option("--epochs", cfg.epochs, "science epochs per field");

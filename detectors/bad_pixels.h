@@ -12,16 +12,22 @@
 namespace blink {
 
 // What one exposure says about its detector: the pixels sharper than the PSF
-// and the columns whose median stands above the sky.
+// (cosmic rays move, hot pixels stay) and the warm column segments.
 struct DefectObservation {
   int width = 0, height = 0;
-  std::vector<uint32_t> sharp_pixels;  // indices y * width + x
-  std::vector<uint8_t> warm_columns;   // 1 per column that stood out
+  std::vector<uint32_t> pixels;  // indices y * width + x
 };
 
-// `flags` has kMaskCosmicRay on the sharp pixels; `image` is background
-// subtracted with noise `rms`.
-DefectObservation observe_defects(const Mask& flags, const Image& image, const Image& rms);
+// Warm columns: a charge trap or a warm column lifts a one-pixel-wide segment
+// running to one end of the column, faintly per pixel but significantly over
+// its length. Nothing on the sky looks like that. Sets kMaskBadPixel on the
+// segments found (each at least `min_length` rows, `threshold` sigma in all)
+// and returns how many columns had one. `image` is background subtracted.
+int flag_warm_columns(const Image& image, const Image& rms, Mask& mask, int min_length = 48,
+                      double threshold = 8.0);
+
+// The defects seen in `flags`: kMaskCosmicRay and kMaskBadPixel pixels.
+DefectObservation observe_defects(const Mask& flags);
 
 // Not thread-safe: one model per detector, updated by one thread at a time.
 class BadPixelModel {
@@ -33,7 +39,7 @@ class BadPixelModel {
   void observe(const DefectObservation& seen);
 
   // kMaskBadPixel wherever a defect persisted in at least `min_fraction` of at
-  // least `min_exposures` exposures; empty before that.
+  // least `min_exposures` exposures; all clear before that.
   Mask mask(int min_exposures = 3, double min_fraction = 0.5) const;
 
   int exposures() const { return exposures_; }
@@ -47,7 +53,6 @@ class BadPixelModel {
  private:
   int width_ = 0, height_ = 0, exposures_ = 0;
   std::vector<uint16_t> pixel_counts_;
-  std::vector<uint16_t> column_counts_;
 };
 
 }  // namespace blink

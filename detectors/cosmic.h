@@ -15,7 +15,7 @@ namespace blink {
 // `psf_fwhm` tunes the fine-structure ratio for undersampled images.
 // Returns the number of pixels flagged.
 int flag_cosmic_rays(const Image& image, const Image& variance, Mask& mask, double psf_fwhm, uint8_t bit,
-                     double sigma_clip = 5.0);
+                     int threads = 1, double sigma_clip = 5.0);
 
 // Replaces every pixel carrying any of `bits` by the median of the unflagged
 // pixels in its 5x5 neighbourhood, so convolution does not smear it.

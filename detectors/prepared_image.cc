@@ -98,8 +98,9 @@ Result<PreparedImage> prepare_image(const FitsImage& fits, const PipelineOptions
     }
   }
   out.physical_noise = physical;
-  out.cosmic_pixels = flag_cosmic_rays(out.image, out.variance, out.mask, out.psf.fwhm, kMaskCosmicRay);
-  out.defects = observe_defects(out.mask, out.image, bg.rms);
+  out.cosmic_pixels = flag_cosmic_rays(out.image, out.variance, out.mask, out.psf.fwhm, kMaskCosmicRay, options.threads);
+  flag_warm_columns(out.image, bg.rms, out.mask);
+  out.defects = observe_defects(out.mask);
   inpaint_masked(out.image, out.mask, kMaskCosmicRay | kMaskNoData | kMaskBadPixel);
   // Drop catalogue entries that were cosmic rays or hot pixels.
   std::erase_if(out.sources, [&](const Source& s) {
