@@ -302,18 +302,20 @@ void resample_lanczos3(const Image& reference, const Image* variance, const Mask
         float wx[6], wy[6];
         weights6(rx - ix, lut, wx);
         weights6(ry - iy, lut, wy);
-        float acc = 0, vacc = 0;
+        float acc = 0;
         for (int j = 0; j < 6; ++j) {
           const float* src = reference.row(iy - 2 + j) + (ix - 2);
           float racc = 0;
           for (int i = 0; i < 6; ++i) racc += wx[i] * src[i];
           acc += wy[j] * racc;
-          if (vdst) {
-            const float* vsrc = variance->row(iy - 2 + j) + (ix - 2);
-            float vr = 0;
-            for (int i = 0; i < 6; ++i) vr += wx[i] * wx[i] * vsrc[i];
-            vacc += wy[j] * wy[j] * vr;
-          }
+        }
+        float vacc = 0;
+        if (vdst) {
+          // Variance maps are smooth on the kernel's scale: the nearest pixel's
+          // variance times the sum of squared weights is the interpolated noise.
+          float sx = 0, sy = 0;
+          for (int k = 0; k < 6; ++k) sx += wx[k] * wx[k], sy += wy[k] * wy[k];
+          vacc = variance->at(int(std::lround(rx)), int(std::lround(ry))) * sx * sy;
         }
         // Only the central 2x2 taps carry a pixel's identity; outer taps just ring.
         uint8_t m = 0;

@@ -53,8 +53,8 @@ AlignmentFit refine_with_stars(PixelMap& map, const std::vector<Source>& science
 
 // Resamples `reference` (and its mask) onto the science grid through `map`.
 // Output pixels with no reference data get kMaskEdge. When `variance` is
-// given it is propagated alongside with squared weights into `out_variance`:
-// interpolation averages noise down, and the variance must say so.
+// given it is propagated into `out_variance` with the squared weights'
+// sum: interpolation averages noise down, and the variance must say so.
 void resample_lanczos3(const Image& reference, const Image* variance, const Mask& reference_mask,
                        const PixelMap& map, Image& out, Image* out_variance, Mask& out_mask, int threads);
 

@@ -146,8 +146,8 @@ BackgroundMap estimate_background(const Image& image, const Mask& mask, int mesh
             diffs.push_back((image.at(x + 1, y) - v) * float(M_SQRT1_2));
         }
       float med = 0, sig = 0, dmed = 0, dsig = 0;
-      if (buf.size() >= size_t((x1 - x0) * (y1 - y0) / 8) && clipped_stats(buf.data(), buf.size(), med, sig, 3, 3.0f, true) &&
-          clipped_stats(diffs.data(), diffs.size(), dmed, dsig)) {
+      if (buf.size() >= size_t((x1 - x0) * (y1 - y0) / 8) && clipped_stats(buf.data(), buf.size(), med, sig, 2, 3.0f, true) &&
+          clipped_stats(diffs.data(), diffs.size(), dmed, dsig, 1)) {
         // Crowding skews the clipped distribution upward; the mode estimate
         // 2.5*median - 1.5*mean corrects for it when the skew is moderate.
         double mean = 0;
