@@ -9,31 +9,15 @@
 #include <sstream>
 
 #include "instrument.h"
+#include "sim_fixtures.h"
 #include "survey.h"
 #include "wcs.h"
 
 using namespace blink;
 using namespace blink::sim;
+using namespace blink::sim::testing;
 
 namespace {
-
-SimConfig small_config(uint64_t seed = 3, int size = 256) {
-  SimConfig c;
-  c.seed = seed;
-  c.fields = 1;
-  c.epochs = 2;
-  c.width = c.height = size;
-  return c;
-}
-
-std::vector<SimExposure> render_all(const SimConfig& c) {
-  SurveySimulator sim(c);
-  std::vector<SimExposure> out;
-  SimExposure e;
-  while (sim.next(e)) out.push_back(std::move(e));
-  REQUIRE(sim.status().is_ok());
-  return out;
-}
 
 double card(const SimExposure& e, const std::string& key) {
   for (const FitsCard& c : e.cards) {

@@ -9,31 +9,15 @@
 #include "gaussian_mixture.h"
 #include "instrument.h"
 #include "psf_render.h"
+#include "sim_fixtures.h"
 #include "survey.h"
 #include "wcs.h"
 
 using namespace blink;
 using namespace blink::sim;
+using namespace blink::sim::testing;
 
 namespace {
-
-SimConfig small_config(uint64_t seed = 3, int size = 256) {
-  SimConfig c;
-  c.seed = seed;
-  c.fields = 1;
-  c.epochs = 2;
-  c.width = c.height = size;
-  return c;
-}
-
-std::vector<SimExposure> render_all(const SimConfig& c) {
-  SurveySimulator sim(c);
-  std::vector<SimExposure> out;
-  SimExposure e;
-  while (sim.next(e)) out.push_back(std::move(e));
-  REQUIRE(sim.status().is_ok());
-  return out;
-}
 
 bool starts_with(const std::string& s, const std::string& prefix) {
   return s.rfind(prefix, 0) == 0;

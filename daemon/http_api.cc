@@ -1,0 +1,294 @@
+#include "http_api.h"
+
+#include <civetweb.h>
+#include <unistd.h>
+
+#include <charconv>
+#include <cstring>
+#include <fstream>
+#include <mutex>
+#include <sstream>
+
+#include "endpoint.h"
+#include "log.h"
+#include "server_stop.h"
+
+#ifndef BLINK_SOURCE_WEB_DIR
+#define BLINK_SOURCE_WEB_DIR ""
+#endif
+
+namespace blink {
+namespace fs = std::filesystem;
+namespace {
+
+constexpr size_t kMaxStaticFileBytes = 16 << 20;
+
+void respond(mg_connection* conn, int code, std::string_view content_type, std::string_view body,
+             bool head, const char* extra_headers = "") {
+  mg_printf(conn,
+            "HTTP/1.1 %d %s\r\n"
+            "Content-Type: %.*s\r\n"
+            "Content-Length: %zu\r\n"
+            "X-Content-Type-Options: nosniff\r\n"
+            "Cache-Control: no-store\r\n"
+            "Connection: close\r\n"
+            "%s\r\n",
+            code, mg_get_response_code_text(conn, code), int(content_type.size()),
+            content_type.data(), body.size(), extra_headers);
+  if (!head && !body.empty()) mg_write(conn, body.data(), body.size());
+}
+
+void respond_json(mg_connection* conn, int code, const nlohmann::ordered_json& j, bool head) {
+  respond(conn, code, "application/json",
+          j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n", head);
+}
+
+void respond_error(mg_connection* conn, int code, const std::string& message, bool head) {
+  nlohmann::ordered_json j;
+  j["error"] = message;
+  respond_json(conn, code, j, head);
+}
+
+std::string_view content_type_for(const fs::path& path) {
+  static const std::pair<const char*, const char*> kTypes[] = {
+      {".html", "text/html; charset=utf-8"},
+      {".htm", "text/html; charset=utf-8"},
+      {".css", "text/css; charset=utf-8"},
+      {".js", "text/javascript; charset=utf-8"},
+      {".mjs", "text/javascript; charset=utf-8"},
+      {".json", "application/json"},
+      {".svg", "image/svg+xml"},
+      {".png", "image/png"},
+      {".jpg", "image/jpeg"},
+      {".jpeg", "image/jpeg"},
+      {".gif", "image/gif"},
+      {".ico", "image/x-icon"},
+      {".txt", "text/plain; charset=utf-8"},
+      {".map", "application/json"},
+      {".woff2", "font/woff2"},
+      {".webp", "image/webp"},
+  };
+  std::string ext = path.extension().string();
+  for (auto& [e, type] : kTypes)
+    if (ext == e) return type;
+  return "application/octet-stream";
+}
+
+// The query parameter `name`: nullopt when absent. Too long a value reads as "".
+std::optional<std::string> query_param(const mg_request_info* ri, const char* name) {
+  if (!ri->query_string) return std::nullopt;
+  char buf[256];
+  int n = mg_get_var(ri->query_string, std::strlen(ri->query_string), name, buf, sizeof buf);
+  if (n == -1) return std::nullopt;
+  if (n < 0) return std::string();
+  return std::string(buf, size_t(n));
+}
+
+// limit=N: absent -> fallback; 1..kMaxApiLimit; larger values are capped. nullopt when malformed.
+std::optional<int> parse_limit(const std::optional<std::string>& text, int fallback) {
+  if (!text) return fallback;
+  long long v = 0;
+  auto [end, ec] = std::from_chars(text->data(), text->data() + text->size(), v);
+  if (text->empty() || ec == std::errc::invalid_argument || end != text->data() + text->size() ||
+      v < 1)
+    return std::nullopt;
+  if (ec == std::errc::result_out_of_range || v > kMaxApiLimit) return kMaxApiLimit;
+  return int(v);
+}
+
+bool has_dot_dot_segment(std::string_view uri) {
+  size_t start = 0;
+  while (start <= uri.size()) {
+    size_t end = uri.find('/', start);
+    if (end == std::string_view::npos) end = uri.size();
+    if (uri.substr(start, end - start) == "..") return true;
+    start = end + 1;
+  }
+  return false;
+}
+
+bool is_inside(const fs::path& root, const fs::path& p) {
+  auto [r, q] = std::mismatch(root.begin(), root.end(), p.begin(), p.end());
+  return r == root.end();
+}
+
+int log_civetweb(const mg_connection*, const char* message) {
+  log_warning(std::string("http: ") + message);
+  return 1;
+}
+
+}  // namespace
+
+Result<std::unique_ptr<HttpServer>> HttpServer::start(const std::string& listen,
+                                                      const fs::path& web_root,
+                                                      ApiBackend& backend) {
+  static std::once_flag init;
+  std::call_once(init, [] { mg_init_library(0); });
+  fs::path root;
+  if (!web_root.empty()) {
+    std::error_code ec;
+    root = fs::canonical(web_root, ec);
+    if (ec) root.clear();
+  }
+  std::unique_ptr<HttpServer> server(new HttpServer(backend, root));
+  const char* options[] = {
+      "listening_ports", listen.c_str(),      "num_threads", "4",    "request_timeout_ms",
+      "10000",           "enable_keep_alive", "no",          nullptr};
+  mg_callbacks callbacks{};
+  callbacks.log_message = log_civetweb;
+  mg_init_data init_data{&callbacks, nullptr, options};
+  char error_text[256] = "";
+  unsigned error_code = 0;
+  mg_error_data error{&error_code, error_text, sizeof error_text};
+  server->context_ = mg_start2(&init_data, &error);
+  if (!server->context_) {
+    return Status::unavailable(
+        "cannot serve HTTP on " + listen + ": " +
+        (error_text[0] ? std::string(error_text) : "civetweb failed to start"));
+  }
+  mg_set_request_handler(server->context_, "**", &HttpServer::handle, server.get());
+  mg_server_port ports[4];
+  int n = mg_get_server_ports(server->context_, 4, ports);
+  server->port_ = n > 0 ? ports[0].port : 0;
+  if (auto address = parse_listen_address(listen)) server->host_ = address->host;
+  return server;
+}
+
+HttpServer::~HttpServer() {
+  if (context_) stop_civetweb_promptly([this] { mg_stop(context_); }, host_, port_);
+}
+
+int HttpServer::handle(mg_connection* conn, void* self) {
+  return static_cast<HttpServer*>(self)->dispatch(conn);
+}
+
+int HttpServer::dispatch(mg_connection* conn) {
+  const mg_request_info* ri = mg_get_request_info(conn);
+  const std::string method = ri->request_method ? ri->request_method : "";
+  const bool head = method == "HEAD";
+  if (method != "GET" && !head) {
+    respond(conn, 405, "application/json", "{\"error\":\"only GET and HEAD are allowed\"}\n", false,
+            "Allow: GET, HEAD\r\n");
+    return 405;
+  }
+  const std::string uri =
+      ri->local_uri_raw ? ri->local_uri_raw : (ri->local_uri ? ri->local_uri : "/");
+  try {
+    if (uri == "/healthz") {
+      respond(conn, 200, "text/plain; charset=utf-8", "ok\n", head);
+      return 200;
+    }
+    if (uri == "/readyz") {
+      std::string reason = backend_.not_ready_reason();
+      if (reason.empty()) {
+        respond(conn, 200, "text/plain; charset=utf-8", "ready\n", head);
+        return 200;
+      }
+      respond(conn, 503, "text/plain; charset=utf-8", "not ready: " + reason + "\n", head);
+      return 503;
+    }
+    if (uri == "/api/v1/status") {
+      respond_json(conn, 200, backend_.status(), head);
+      return 200;
+    }
+    if (uri == "/api/v1/candidates") {
+      std::optional<Route> route;
+      if (auto r = query_param(ri, "route")) {
+        route = parse_route(*r);
+        if (!route) {
+          respond_error(
+              conn, 400,
+              "route must be one of alert, review, rejected; got \"" + r->substr(0, 64) + "\"",
+              head);
+          return 400;
+        }
+      }
+      auto limit = parse_limit(query_param(ri, "limit"), 50);
+      if (!limit) {
+        respond_error(conn, 400,
+                      "limit must be a whole number from 1 (at most " +
+                          std::to_string(kMaxApiLimit) + " are returned)",
+                      head);
+        return 400;
+      }
+      auto body = backend_.candidates(route, *limit);
+      if (!body) {
+        respond_error(conn, 500, body.status().message(), head);
+        return 500;
+      }
+      respond_json(conn, 200, *body, head);
+      return 200;
+    }
+    if (uri == "/api/v1/exposures") {
+      auto limit = parse_limit(query_param(ri, "limit"), 20);
+      if (!limit) {
+        respond_error(conn, 400,
+                      "limit must be a whole number from 1 (at most " +
+                          std::to_string(kMaxApiLimit) + " are returned)",
+                      head);
+        return 400;
+      }
+      auto body = backend_.exposures(*limit);
+      if (!body) {
+        respond_error(conn, 500, body.status().message(), head);
+        return 500;
+      }
+      respond_json(conn, 200, *body, head);
+      return 200;
+    }
+    if (uri.rfind("/api/", 0) == 0) {
+      respond_error(conn, 404, "no such API endpoint: " + uri.substr(0, 128), head);
+      return 404;
+    }
+    return serve_file(conn, uri, head);
+  } catch (const std::exception& e) {
+    // A handler must not let an exception into civetweb's C code.
+    respond_error(conn, 500, std::string("internal error: ") + e.what(), head);
+    return 500;
+  }
+}
+
+int HttpServer::serve_file(mg_connection* conn, const std::string& uri, bool head) {
+  if (uri.empty() || uri[0] != '/' || has_dot_dot_segment(uri) ||
+      uri.find('\\') != std::string::npos || uri.find('\0') != std::string::npos) {
+    respond_error(conn, 400, "bad path", head);
+    return 400;
+  }
+  if (web_root_.empty()) {
+    respond_error(conn, 404, "not found: " + uri.substr(0, 128) + " (no web root)", head);
+    return 404;
+  }
+  std::string relative = uri.substr(1);
+  if (relative.empty() || relative.back() == '/') relative += "index.html";
+  std::error_code ec;
+  fs::path path = fs::weakly_canonical(web_root_ / relative, ec);
+  if (ec || !is_inside(web_root_, path) || !fs::is_regular_file(path, ec)) {
+    respond_error(conn, 404, "not found: " + uri.substr(0, 128), head);
+    return 404;
+  }
+  std::ifstream in(path, std::ios::binary);
+  auto size = fs::file_size(path, ec);
+  if (!in || ec || size > kMaxStaticFileBytes) {
+    respond_error(conn, 404, "not found: " + uri.substr(0, 128), head);
+    return 404;
+  }
+  std::string body(size, '\0');
+  in.read(body.data(), std::streamsize(size));
+  respond(conn, 200, content_type_for(path), body, head);
+  return 200;
+}
+
+fs::path resolve_web_root(const std::string& configured) {
+  if (!configured.empty()) return configured;
+  std::vector<fs::path> candidates;
+  if (std::strlen(BLINK_SOURCE_WEB_DIR) > 0) candidates.emplace_back(BLINK_SOURCE_WEB_DIR);
+  std::error_code ec;
+  fs::path exe = fs::read_symlink("/proc/self/exe", ec);
+  if (!ec) candidates.push_back(exe.parent_path().parent_path() / "share" / "blink" / "web");
+  candidates.emplace_back("/usr/share/blink/web");
+  for (const fs::path& c : candidates)
+    if (fs::is_regular_file(c / "index.html", ec)) return c;
+  return {};
+}
+
+}  // namespace blink

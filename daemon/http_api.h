@@ -1,0 +1,73 @@
+// The HTTP side (civetweb): health and readiness for orchestration, a small
+// JSON API for the volunteers' page and operators, and the page's static
+// files. Every response carries X-Content-Type-Options: nosniff; errors are
+// JSON {"error": "..."}.
+//   GET /healthz                    200 "ok" while the process serves HTTP
+//   GET /readyz                     200 "ready", or 503 with the reason
+//   GET /api/v1/status              version, uptime, counts, queue, references
+//   GET /api/v1/candidates?route=review&limit=50   newest first, limit <= 500
+//   GET /api/v1/exposures?limit=20  newest first, limit <= 500
+//   GET /, /<file>                  files under the web root only
+#pragma once
+
+#include <filesystem>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+
+#include "router.h"
+#include "status.h"
+
+struct mg_context;
+struct mg_connection;
+
+namespace blink {
+
+inline constexpr int kMaxApiLimit = 500;
+
+// What the API reads. Called from civetweb's threads, so implementations are
+// thread-safe. The daemon implements it over its service and store; tests fake it.
+class ApiBackend {
+ public:
+  virtual ~ApiBackend() = default;
+  // Empty when ready; otherwise why not (for /readyz).
+  virtual std::string not_ready_reason() = 0;
+  virtual nlohmann::ordered_json status() = 0;
+  virtual Result<nlohmann::ordered_json> candidates(std::optional<Route> route, int limit) = 0;
+  virtual Result<nlohmann::ordered_json> exposures(int limit) = 0;
+};
+
+// Owns the civetweb server; its threads call the backend. Stops (and waits
+// for requests in progress) on destruction. The backend must outlive it.
+class HttpServer {
+ public:
+  // Listens on `listen` (HOST:PORT; port 0 picks one). `web_root` may be
+  // empty: then only the API is served.
+  static Result<std::unique_ptr<HttpServer>> start(const std::string& listen,
+                                                   const std::filesystem::path& web_root,
+                                                   ApiBackend& backend);
+  ~HttpServer();  // stops serving; waits for requests in progress
+  int port() const { return port_; }
+
+ private:
+  HttpServer(ApiBackend& backend, std::filesystem::path web_root)
+      : backend_(backend), web_root_(std::move(web_root)) {}
+  static int handle(mg_connection* conn, void* self);
+  int dispatch(mg_connection* conn);
+  int serve_file(mg_connection* conn, const std::string& uri, bool head);
+
+  ApiBackend& backend_;
+  std::filesystem::path web_root_;  // canonical, or empty
+  mg_context* context_ = nullptr;
+  std::string host_;
+  int port_ = 0;
+};
+
+// The web root for `configured` (http.web_root): itself when set; otherwise
+// the first folder with an index.html among the source tree's web/ (where
+// blinkd was built), ../share/blink/web beside the executable, and
+// /usr/share/blink/web. Empty when there is none.
+std::filesystem::path resolve_web_root(const std::string& configured);
+
+}  // namespace blink

@@ -1,0 +1,163 @@
+#include "metrics.h"
+
+#include <prometheus/counter.h>
+#include <prometheus/exposer.h>
+#include <prometheus/gauge.h>
+#include <prometheus/histogram.h>
+#include <prometheus/registry.h>
+
+#include <cmath>
+
+#include "endpoint.h"
+#include "server_stop.h"
+
+namespace blink {
+namespace {
+
+// Latency goals sit exactly on bucket edges: 1 s, 2 s, 5 s and 60 s.
+const prometheus::Histogram::BucketBoundaries kSecondsBuckets = {
+    0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 20, 30, 60, 120, 300};
+const prometheus::Histogram::BucketBoundaries kNoiseRatioBuckets = {0.5, 0.8, 0.9, 0.95, 1.0, 1.05,
+                                                                    1.1, 1.2, 1.5, 2.0,  3.0, 5.0};
+
+int route_index(Route r) { return r == Route::kAlert ? 0 : r == Route::kReview ? 1 : 2; }
+
+}  // namespace
+
+Metrics::Metrics(const std::string& version) : registry_(std::make_shared<prometheus::Registry>()) {
+  auto& received = prometheus::BuildCounter()
+                       .Name("blink_exposures_received_total")
+                       .Help("Exposure messages received, by kind (unknown: envelope unreadable)")
+                       .Register(*registry_);
+  received_[0] = &received.Add({{"kind", "science"}});
+  received_[1] = &received.Add({{"kind", "reference"}});
+  received_[2] = &received.Add({{"kind", "unknown"}});
+  auto& processed = prometheus::BuildCounter()
+                        .Name("blink_exposures_processed_total")
+                        .Help(
+                            "Exposures processed to the end (candidates stored and published, or "
+                            "reference loaded)")
+                        .Register(*registry_);
+  processed_[0] = &processed.Add({{"kind", "science"}});
+  processed_[1] = &processed.Add({{"kind", "reference"}});
+  auto& rejected = prometheus::BuildCounter()
+                       .Name("blink_exposures_rejected_total")
+                       .Help("Exposures rejected, by reason")
+                       .Register(*registry_);
+  for (RejectReason r : kAllRejectReasons)
+    rejected_[r] = &rejected.Add({{"reason", std::string(reject_reason_label(r))}});
+  auto& candidates = prometheus::BuildCounter()
+                         .Name("blink_candidates_total")
+                         .Help("Candidates routed, by route")
+                         .Register(*registry_);
+  for (Route r : {Route::kAlert, Route::kReview, Route::kRejected})
+    candidates_[route_index(r)] = &candidates.Add({{"route", std::string(route_name(r))}});
+  stage_family_ = &prometheus::BuildHistogram()
+                       .Name("blink_stage_duration_seconds")
+                       .Help("Wall-clock seconds per processing stage")
+                       .Register(*registry_);
+  for (const char* s : {"decode", "store", "publish"})
+    stages_[s] = &stage_family_->Add({{"stage", s}}, kSecondsBuckets);
+  exposure_duration_ = &prometheus::BuildHistogram()
+                            .Name("blink_exposure_duration_seconds")
+                            .Help("Seconds from receiving an exposure to publishing its candidates")
+                            .Register(*registry_)
+                            .Add({}, kSecondsBuckets);
+  queue_depth_ = &prometheus::BuildGauge()
+                      .Name("blink_queue_depth")
+                      .Help("Accepted exposures waiting for a worker")
+                      .Register(*registry_)
+                      .Add({});
+  references_ = &prometheus::BuildGauge()
+                     .Name("blink_references")
+                     .Help("Prepared references in memory")
+                     .Register(*registry_)
+                     .Add({});
+  noise_ratio_last_ =
+      &prometheus::BuildGauge()
+           .Name("blink_difference_noise_ratio")
+           .Help("Measured over expected noise of the last difference image (1 is ideal)")
+           .Register(*registry_)
+           .Add({});
+  noise_ratio_ = &prometheus::BuildHistogram()
+                      .Name("blink_difference_noise_ratio_distribution")
+                      .Help("Measured over expected noise of difference images")
+                      .Register(*registry_)
+                      .Add({}, kNoiseRatioBuckets);
+  prometheus::BuildGauge()
+      .Name("blink_build_info")
+      .Help("Always 1; the version is in the label")
+      .Register(*registry_)
+      .Add({{"version", version}})
+      .Set(1);
+}
+
+Metrics::~Metrics() = default;
+
+void Metrics::exposure_received(std::optional<ExposureKind> kind) {
+  received_[!kind ? 2 : *kind == ExposureKind::kScience ? 0 : 1]->Increment();
+}
+
+void Metrics::exposure_processed(ExposureKind kind) {
+  processed_[kind == ExposureKind::kScience ? 0 : 1]->Increment();
+}
+
+void Metrics::exposure_rejected(RejectReason reason) { rejected_.at(reason)->Increment(); }
+
+void Metrics::candidates_routed(Route route, int count) {
+  if (count > 0) candidates_[route_index(route)]->Increment(count);
+}
+
+void Metrics::stage_duration(const std::string& stage, double seconds) {
+  prometheus::Histogram* h;
+  {
+    std::lock_guard lock(stage_mutex_);
+    auto it = stages_.find(stage);
+    if (it == stages_.end())
+      it = stages_.emplace(stage, &stage_family_->Add({{"stage", stage}}, kSecondsBuckets)).first;
+    h = it->second;
+  }
+  h->Observe(seconds);
+}
+
+void Metrics::exposure_duration(double seconds) { exposure_duration_->Observe(seconds); }
+void Metrics::set_queue_depth(size_t depth) { queue_depth_->Set(double(depth)); }
+void Metrics::set_references(size_t count) { references_->Set(double(count)); }
+
+void Metrics::difference_noise_ratio(double ratio) {
+  if (!std::isfinite(ratio)) return;
+  noise_ratio_last_->Set(ratio);
+  noise_ratio_->Observe(ratio);
+}
+
+MetricsTotals Metrics::totals() const {
+  MetricsTotals t;
+  for (auto* c : received_) t.received += c->Value();
+  for (auto* c : processed_) t.processed += c->Value();
+  for (const auto& [r, c] : rejected_) t.rejected += c->Value();
+  t.alert = candidates_[0]->Value();
+  t.review = candidates_[1]->Value();
+  t.rejected_candidates = candidates_[2]->Value();
+  return t;
+}
+
+Result<std::unique_ptr<MetricsServer>> MetricsServer::start(const std::string& listen,
+                                                            const Metrics& metrics) {
+  std::unique_ptr<MetricsServer> server(new MetricsServer());
+  try {
+    server->exposer_ = std::make_unique<prometheus::Exposer>(listen, 2);
+  } catch (const std::exception& e) {
+    return Status::unavailable("cannot serve metrics on " + listen + ": " + e.what());
+  }
+  server->exposer_->RegisterCollectable(metrics.registry());
+  auto ports = server->exposer_->GetListeningPorts();
+  server->port_ = ports.empty() ? 0 : ports.front();
+  if (auto address = parse_listen_address(listen)) server->host_ = address->host;
+  return server;
+}
+
+MetricsServer::~MetricsServer() {
+  if (exposer_) stop_civetweb_promptly([this] { exposer_.reset(); }, host_, port_);
+}
+
+}  // namespace blink

@@ -1,0 +1,90 @@
+// Blink's Prometheus metrics (prometheus-cpp) and the server that exposes
+// them. Metrics owns the registry and keeps a reference to every series it
+// updates (Family::Add is slow, so it runs once per series). All methods are
+// thread-safe. No exposure or candidate ids ever become labels.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+
+#include "envelope.h"
+#include "rejection.h"
+#include "router.h"
+#include "status.h"
+
+namespace prometheus {
+class Registry;
+class Counter;
+class Gauge;
+class Histogram;
+class Exposer;
+template <typename T>
+class Family;
+}  // namespace prometheus
+
+namespace blink {
+
+// Totals since start-up, for the status API and systemd STATUS=.
+struct MetricsTotals {
+  double received = 0, processed = 0, rejected = 0;
+  double alert = 0, review = 0, rejected_candidates = 0;
+};
+
+// Owns the registry and every series; Family::Add runs at construction (and
+// once per new stage name, under a lock); other updates take no lock.
+class Metrics {
+ public:
+  explicit Metrics(const std::string& version);
+  ~Metrics();
+  std::shared_ptr<prometheus::Registry> registry() const { return registry_; }
+
+  // `kind` is nullopt when the envelope could not be read ("unknown").
+  void exposure_received(std::optional<ExposureKind> kind);
+  void exposure_processed(ExposureKind kind);
+  void exposure_rejected(RejectReason reason);
+  void candidates_routed(Route route, int count);
+  void stage_duration(const std::string& stage, double seconds);
+  void exposure_duration(double seconds);  // received to published
+  void set_queue_depth(size_t depth);
+  void set_references(size_t count);
+  void difference_noise_ratio(double ratio);
+
+  MetricsTotals totals() const;
+
+ private:
+  std::shared_ptr<prometheus::Registry> registry_;
+  prometheus::Counter* received_[3];  // science, reference, unknown
+  prometheus::Counter* processed_[2];
+  std::map<RejectReason, prometheus::Counter*> rejected_;
+  prometheus::Counter* candidates_[3];  // by Route
+  prometheus::Family<prometheus::Histogram>* stage_family_;
+  std::mutex stage_mutex_;
+  std::map<std::string, prometheus::Histogram*> stages_;
+  prometheus::Histogram* exposure_duration_;
+  prometheus::Gauge* queue_depth_;
+  prometheus::Gauge* references_;
+  prometheus::Gauge* noise_ratio_last_;
+  prometheus::Histogram* noise_ratio_;
+};
+
+// The HTTP endpoint Prometheus scrapes (http://<listen>/metrics). It holds
+// only a weak pointer to the registry: the Metrics must outlive it.
+class MetricsServer {
+ public:
+  static Result<std::unique_ptr<MetricsServer>> start(const std::string& listen,
+                                                      const Metrics& metrics);
+  ~MetricsServer();
+  int port() const { return port_; }
+
+ private:
+  MetricsServer() = default;
+  std::unique_ptr<prometheus::Exposer> exposer_;
+  std::string host_;
+  int port_ = 0;
+};
+
+}  // namespace blink

@@ -1,0 +1,266 @@
+#include "processor.h"
+
+#include <chrono>
+#include <cmath>
+
+#include "candidate_json.h"
+#include "clock.h"
+#include "log.h"
+#include "wcs.h"
+
+namespace blink {
+namespace {
+
+using SteadyClock = std::chrono::steady_clock;
+
+double seconds_since(SteadyClock::time_point t) {
+  return std::chrono::duration<double>(SteadyClock::now() - t).count();
+}
+
+std::string ms(double seconds) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.0f", seconds * 1000);
+  return buf;
+}
+
+std::string card_key(const std::string& header, size_t card) {
+  std::string key = header.substr(card * 80, 8);
+  while (!key.empty() && key.back() == ' ') key.pop_back();
+  return key;
+}
+
+}  // namespace
+
+// The state of one exposure while a worker handles it.
+struct ExposureProcessor::Run {
+  Job job;
+  std::unique_ptr<Payload> payload;
+  ProcessingSettings settings;
+  SteadyClock::time_point started = SteadyClock::now();
+  StageTimings timings;  // every stage, in order, for the log line and the histogram
+};
+
+double non_finite_fraction(const Image& image) {
+  if (image.pixels.empty()) return 0;
+  size_t bad = 0;
+  for (float v : image.pixels) bad += !std::isfinite(v);
+  return double(bad) / double(image.pixels.size());
+}
+
+bool header_has_wcs_keywords(const FitsImage& fits) {
+  const size_t cards = std::min(size_t(fits.header_cards), fits.header.size() / 80);
+  for (size_t i = 0; i < cards; ++i) {
+    std::string key = card_key(fits.header, i);
+    if (key.rfind("CTYPE", 0) == 0 || key.rfind("CRVAL", 0) == 0 || key == "CD1_1" ||
+        key == "PC1_1")
+      return true;
+  }
+  return false;
+}
+
+RejectReason reason_for_pipeline_error(const Status& status) {
+  const std::string& m = status.message();
+  if (m.find("NaN or infinite") != std::string::npos) return RejectReason::kBadPixels;
+  if (m.find("WCS") != std::string::npos) return RejectReason::kBadWcs;
+  return RejectReason::kPipelineError;
+}
+
+void ExposureProcessor::process(Job job) {
+  in_flight_.fetch_add(1);
+  struct Done {
+    ExposureProcessor* self;
+    ~Done() {
+      self->finished_.fetch_add(1);
+      self->in_flight_.fetch_sub(1);
+    }
+  } done{this};
+  Run run{std::move(job), nullptr, ctx_.settings.get(), SteadyClock::now(), {}};
+  try {
+    run_stages(run);
+  } catch (const std::exception& ex) {
+    // Out of memory on a huge image, most likely: this exposure fails, the daemon goes on.
+    reject(run, {RejectReason::kPipelineError, std::string("internal error: ") + ex.what()});
+  }
+}
+
+void ExposureProcessor::run_stages(Run& run) {
+  const Envelope& e = run.job.envelope;
+  if (Status s = ctx_.store.mark_processing(e.exposure_id); !s)
+    log_warning("exposure " + e.exposure_id + ": " + s.message());
+
+  run.payload = std::move(run.job.payload);
+  if (!run.payload) {
+    auto bytes = ctx_.spool.read(ctx_.spool.spool_path(e.exposure_id));
+    if (!bytes) {
+      reject(run, {RejectReason::kPipelineError,
+                   "spooled payload unreadable: " + bytes.status().message()});
+      return;
+    }
+    run.payload = make_payload(std::move(bytes).value());
+  }
+
+  auto t = SteadyClock::now();
+  auto data = run.payload->bytes();
+  auto fits = decode_fits(data.data(), data.size(), run.settings.limits);
+  run.timings.emplace_back("decode", seconds_since(t));
+  if (!fits) {
+    reject(run, {RejectReason::kBadFits, fits.status().message()});
+    return;
+  }
+  double bad = non_finite_fraction(fits->image);
+  if (bad > 0.5) {
+    reject(run, {RejectReason::kBadPixels,
+                 std::to_string(int(std::lround(bad * 100))) + "% of pixels are NaN or infinite"});
+    return;
+  }
+  if (header_has_wcs_keywords(*fits)) {
+    auto wcs = Wcs::from_header(fits->header, fits->header_cards);
+    if (!wcs) {
+      reject(run, {RejectReason::kBadWcs,
+                   "header has WCS keywords but no usable WCS: " + wcs.status().message()});
+      return;
+    }
+  }
+  if (e.kind == ExposureKind::kReference) {
+    process_reference(run, *fits);
+  } else {
+    process_science(run, *fits);
+  }
+}
+
+void ExposureProcessor::process_reference(Run& run, const FitsImage& fits) {
+  const Envelope& e = run.job.envelope;
+  const ReferenceKey key = run.job.key();
+  ctx_.key_order.wait_turn(key, run.job.seq);  // earlier references of this key land first
+
+  auto t = SteadyClock::now();
+  auto prepared = run.settings.pipeline->prepare_reference(fits);
+  run.timings.emplace_back("prepare_reference", seconds_since(t));
+  if (!prepared) {
+    reject(run, {reason_for_pipeline_error(prepared.status()), prepared.status().message()});
+    return;
+  }
+
+  t = SteadyClock::now();
+  const auto path = ctx_.spool.reference_path(e.field, e.band, e.ccd);
+  const double now = unix_now();
+  ExposureOutcome outcome{"reference", std::nan(""), now};
+  ReferenceRow row{e.field, e.band, e.ccd, e.exposure_id, path.string(), now};
+  if (Status s = ctx_.store.finish_reference(e.exposure_id, outcome, row); !s) {
+    log_error("exposure " + e.exposure_id +
+              ": cannot store the reference (left for the next start): " + s.message());
+    ctx_.key_order.reference_finished(key, run.job.seq);
+    return;
+  }
+  // The database now names the file; a crash before the move is completed at start-up.
+  if (Status s = ctx_.spool.move_spooled(e.exposure_id, path); !s)
+    log_error("exposure " + e.exposure_id + ": " + s.message());
+  ctx_.references.put(key, std::move(prepared).value(), e.exposure_id, now);
+  run.timings.emplace_back("store", seconds_since(t));
+  ctx_.key_order.reference_finished(key, run.job.seq);
+
+  ctx_.metrics.set_references(ctx_.references.size());
+  ctx_.metrics.exposure_processed(ExposureKind::kReference);
+  for (const auto& [stage, seconds] : run.timings) ctx_.metrics.stage_duration(stage, seconds);
+  std::string line = kv("exposure", e.exposure_id) + " kind=reference " + kv("field", e.field) +
+                     " " + kv("band", e.band) + " " + kv("ccd", e.ccd) +
+                     " method=reference candidates=0 " +
+                     kv("total_ms", ms(seconds_since(run.started)));
+  for (const auto& [stage, seconds] : run.timings) line += " " + stage + "_ms=" + ms(seconds);
+  if (run.job.resumed) line += " resumed=1";
+  log_info(line);
+}
+
+void ExposureProcessor::process_science(Run& run, const FitsImage& fits) {
+  const Envelope& e = run.job.envelope;
+  const ReferenceKey key = run.job.key();
+  auto t = SteadyClock::now();
+  if (ctx_.key_order.wait_turn(key, run.job.seq))
+    run.timings.emplace_back("wait_reference", seconds_since(t));
+  auto reference = ctx_.references.get(key);
+  if (!reference) {
+    reject(run, {RejectReason::kNoReference, "no reference for field " + e.field + " band " +
+                                                 e.band + " ccd " + std::to_string(e.ccd) +
+                                                 "; send a reference exposure first"});
+    return;
+  }
+
+  // This detector's known defects in, what this exposure shows of them out.
+  auto bad_pixels = ctx_.defects.mask(e.ccd, fits.image.width, fits.image.height);
+  auto result =
+      run.settings.pipeline->process(fits, *reference, bad_pixels ? &*bad_pixels : nullptr);
+  if (result) ctx_.defects.observe(e.ccd, result->defects);
+  if (!result) {
+    reject(run, {reason_for_pipeline_error(result.status()), result.status().message()});
+    return;
+  }
+  for (const auto& stage : result->timings) run.timings.push_back(stage);
+
+  std::vector<RoutedCandidate> routed;
+  routed.reserve(result->candidates.size());
+  int counts[3] = {0, 0, 0};
+  for (size_t i = 0; i < result->candidates.size(); ++i) {
+    const Candidate& c = result->candidates[i];
+    RouteDecision d = ctx_.router.route(c.real_bogus);
+    counts[int(d.route)] += 1;
+    routed.push_back(
+        {candidate_id(e.exposure_id, int(i)), int(i), c, d.route, std::move(d.reason)});
+  }
+
+  t = SteadyClock::now();
+  ExposureOutcome outcome{result->method, result->noise_ratio, unix_now()};
+  if (Status s = ctx_.store.finish_science(e.exposure_id, outcome, routed); !s) {
+    log_error("exposure " + e.exposure_id +
+              ": cannot store candidates (left for the next start): " + s.message());
+    return;
+  }
+  run.timings.emplace_back("store", seconds_since(t));
+
+  t = SteadyClock::now();
+  std::vector<OutgoingMessage> batch;
+  batch.reserve(routed.size());
+  for (const RoutedCandidate& r : routed)
+    batch.push_back({candidate_topic(r.route), candidate_json(e, result->method, r)});
+  if (Status s = ctx_.sink.publish(std::move(batch)); !s)
+    log_error("exposure " + e.exposure_id + ": " + s.message());
+  run.timings.emplace_back("publish", seconds_since(t));
+  if (Status s = ctx_.spool.remove_spooled(e.exposure_id); !s) log_warning(s.message());
+
+  ctx_.metrics.exposure_processed(ExposureKind::kScience);
+  for (Route r : {Route::kAlert, Route::kReview, Route::kRejected})
+    ctx_.metrics.candidates_routed(r, counts[int(r)]);
+  for (const auto& [stage, seconds] : run.timings) ctx_.metrics.stage_duration(stage, seconds);
+  ctx_.metrics.exposure_duration(std::max(0.0, unix_now() - run.job.received_unix));
+  ctx_.metrics.difference_noise_ratio(result->noise_ratio);
+
+  char noise[32];
+  std::snprintf(noise, sizeof noise, "%.3f", result->noise_ratio);
+  std::string line = kv("exposure", e.exposure_id) + " kind=science " + kv("field", e.field) + " " +
+                     kv("band", e.band) + " " + kv("ccd", e.ccd) + " " +
+                     kv("method", result->method) + " " + kv("candidates", routed.size()) + " " +
+                     kv("alert", counts[int(Route::kAlert)]) + " " +
+                     kv("review", counts[int(Route::kReview)]) + " " +
+                     kv("rejected", counts[int(Route::kRejected)]) + " noise_ratio=" + noise + " " +
+                     kv("matched_stars", result->matched_stars) + " " +
+                     kv("total_ms", ms(seconds_since(run.started)));
+  for (const auto& [stage, seconds] : run.timings) line += " " + stage + "_ms=" + ms(seconds);
+  if (run.job.resumed) line += " resumed=1";
+  log_info(line);
+}
+
+void ExposureProcessor::reject(Run& run, Rejection rejection) {
+  const Envelope& e = run.job.envelope;
+  std::string raw = e.to_json();
+  RejectedInput in;
+  in.envelope = &e;
+  in.raw_envelope = raw;
+  if (run.payload) in.payload = run.payload->bytes();
+  in.received_unix = run.job.received_unix;
+  in.record = true;
+  ctx_.rejecter.reject(rejection, in);
+  if (Status s = ctx_.spool.remove_spooled(e.exposure_id); !s) log_warning(s.message());
+  if (e.kind == ExposureKind::kReference)
+    ctx_.key_order.reference_finished(run.job.key(), run.job.seq);
+}
+
+}  // namespace blink

@@ -1,0 +1,64 @@
+// The HTTP API's view of the running daemon: readiness, live counts, the
+// references in memory, and recent candidates and exposures from the store.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <mutex>
+#include <string>
+
+#include "http_api.h"
+#include "metrics.h"
+#include "reference_cache.h"
+#include "service.h"
+#include "store.h"
+
+namespace blink {
+
+// Why the daemon is not ready, as start-up and shutdown progress. Thread-safe.
+class Readiness {
+ public:
+  void set_not_ready(std::string reason) {
+    std::lock_guard lock(mutex_);
+    reason_ = std::move(reason);
+  }
+  void set_ready() { set_not_ready(""); }
+  std::string reason() const {
+    std::lock_guard lock(mutex_);
+    return reason_;
+  }
+
+ private:
+  mutable std::mutex mutex_;
+  std::string reason_ = "starting";
+};
+
+// ApiBackend over the running daemon's parts, all borrowed and thread-safe.
+class DaemonApi final : public ApiBackend {
+ public:
+  DaemonApi(Readiness& readiness, Store& store, ReferenceCache& references, Metrics& metrics,
+            const Service& service)
+      : readiness_(readiness),
+        store_(store),
+        references_(references),
+        metrics_(metrics),
+        service_(service) {}
+
+  std::string not_ready_reason() override { return readiness_.reason(); }
+  nlohmann::ordered_json status() override;
+  Result<nlohmann::ordered_json> candidates(std::optional<Route> route, int limit) override;
+  Result<nlohmann::ordered_json> exposures(int limit) override;
+
+ private:
+  Readiness& readiness_;
+  Store& store_;
+  ReferenceCache& references_;
+  Metrics& metrics_;
+  const Service& service_;
+  const std::chrono::steady_clock::time_point started_ = std::chrono::steady_clock::now();
+};
+
+// One line for systemd's STATUS=: processed, rejected, queue, candidates.
+std::string status_line(const MetricsTotals& totals, size_t queue_depth, size_t in_flight);
+
+}  // namespace blink

@@ -1,0 +1,140 @@
+// Durable state: exposures, their candidates and the current references.
+// Store is the interface the service writes through (tests may wrap it to
+// inject faults); SqliteStore is the implementation and the only code that
+// calls SQLite. The schema is written once, in store.cc, with its version.
+#pragma once
+
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "candidate.h"
+#include "envelope.h"
+#include "rejection.h"
+#include "router.h"
+#include "status.h"
+
+struct sqlite3;
+
+namespace blink {
+
+enum class ExposureState { kAccepted, kProcessing, kDone, kRejected };
+std::string_view exposure_state_name(ExposureState state);
+
+// One row of `exposures`.
+struct ExposureRow {
+  Envelope envelope;
+  ExposureState state = ExposureState::kAccepted;
+  double received_unix = 0;
+  double finished_unix = 0;  // 0 until done or rejected
+  std::string method;        // which subtraction ran (science) or "reference"
+  int n_candidates = 0;
+  double noise_ratio = 0;     // NaN when not measured
+  std::string reject_reason;  // a reject_reason_label(), when rejected
+  std::string error;          // the rejection's message
+};
+
+// A candidate as routed, ready to store and publish.
+struct RoutedCandidate {
+  std::string candidate_id;  // "<exposure_id>:<index>", stable across restarts
+  int index = 0;
+  Candidate measured;
+  Route route = Route::kReview;
+  std::string route_reason;
+};
+
+// A stored candidate with the facts of its exposure, for the HTTP API.
+struct CandidateRow {
+  Envelope exposure;  // id, field, band, ccd, mjd_obs, exptime_s
+  std::string method;
+  RoutedCandidate candidate;
+};
+
+// The reference of one (field, band, ccd).
+struct ReferenceRow {
+  std::string field, band;
+  int ccd = 0;
+  std::string exposure_id;
+  std::string path;  // the FITS file under state/references/
+  double updated_unix = 0;
+};
+
+// What processing concluded, written when an exposure is done.
+struct ExposureOutcome {
+  std::string method;
+  double noise_ratio = 0;
+  double finished_unix = 0;
+};
+
+// Thread-safe: every method may be called from any thread.
+class Store {
+ public:
+  virtual ~Store() = default;
+
+  // The state of `exposure_id`, or nullopt when it was never seen.
+  virtual Result<std::optional<ExposureState>> exposure_state(const std::string& exposure_id) = 0;
+  // Records a new exposure as accepted. An id already present is refused
+  // (kInvalidArgument) unless its row is `rejected`: then this is a retry and
+  // the row starts over as accepted.
+  virtual Status admit(const Envelope& envelope, double received_unix) = 0;
+  virtual Status mark_processing(const std::string& exposure_id) = 0;
+  // Marks the exposure rejected (inserting its row if it has none).
+  virtual Status record_rejection(const Envelope& envelope, double received_unix,
+                                  const Rejection& rejection, double finished_unix) = 0;
+  // One transaction: replaces the exposure's candidates and marks it done.
+  virtual Status finish_science(const std::string& exposure_id, const ExposureOutcome& outcome,
+                                const std::vector<RoutedCandidate>& candidates) = 0;
+  // One transaction: makes it the reference of its key and marks it done.
+  virtual Status finish_reference(const std::string& exposure_id, const ExposureOutcome& outcome,
+                                  const ReferenceRow& reference) = 0;
+
+  // Exposures accepted or processing (to resume after a crash), oldest first.
+  virtual Result<std::vector<ExposureRow>> unfinished_exposures() = 0;
+  virtual Result<std::vector<ReferenceRow>> references() = 0;
+  // Newest first; `route` filters when set.
+  virtual Result<std::vector<CandidateRow>> recent_candidates(std::optional<Route> route,
+                                                              int limit) = 0;
+  virtual Result<std::vector<ExposureRow>> recent_exposures(int limit) = 0;
+  virtual Result<std::vector<RoutedCandidate>> candidates_of(const std::string& exposure_id) = 0;
+};
+
+// SQLite in WAL mode (synchronous=FULL, busy timeout): one writing connection
+// and one reading connection (so the HTTP API does not wait for commits),
+// each behind its own mutex.
+class SqliteStore final : public Store {
+ public:
+  // Opens or creates the database and its schema. Fails on a newer schema version.
+  static Result<std::unique_ptr<SqliteStore>> open(const std::string& path);
+  ~SqliteStore() override;
+
+  Result<std::optional<ExposureState>> exposure_state(const std::string& exposure_id) override;
+  Status admit(const Envelope& envelope, double received_unix) override;
+  Status mark_processing(const std::string& exposure_id) override;
+  Status record_rejection(const Envelope& envelope, double received_unix,
+                          const Rejection& rejection, double finished_unix) override;
+  Status finish_science(const std::string& exposure_id, const ExposureOutcome& outcome,
+                        const std::vector<RoutedCandidate>& candidates) override;
+  Status finish_reference(const std::string& exposure_id, const ExposureOutcome& outcome,
+                          const ReferenceRow& reference) override;
+  Result<std::vector<ExposureRow>> unfinished_exposures() override;
+  Result<std::vector<ReferenceRow>> references() override;
+  Result<std::vector<CandidateRow>> recent_candidates(std::optional<Route> route,
+                                                      int limit) override;
+  Result<std::vector<ExposureRow>> recent_exposures(int limit) override;
+  Result<std::vector<RoutedCandidate>> candidates_of(const std::string& exposure_id) override;
+
+  // PRAGMA integrity_check: ok, or kCorrupt with what SQLite found.
+  Status integrity_check();
+  static int schema_version();
+
+ private:
+  SqliteStore() = default;
+  std::mutex write_mutex_;
+  sqlite3* writer_ = nullptr;
+  std::mutex read_mutex_;
+  sqlite3* reader_ = nullptr;
+};
+
+}  // namespace blink
