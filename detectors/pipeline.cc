@@ -111,15 +111,21 @@ Result<DifferenceResult> DifferencePipeline::process(const FitsImage& science, c
   result.science_fwhm = sci.psf.fwhm;
   result.reference_fwhm = aligned.fwhm;
 
-  // 2. Subtraction by the configured method; `auto` prefers ZOGY when it can
-  // measure both PSFs and falls back to Alard-Lupton when it cannot.
+  // 2. Subtraction by the configured method. `auto` runs ZOGY, and where
+  // ZOGY cannot run or its difference is not noise-like (PSFs it could not
+  // measure well, as in crowded fields) also Alard-Lupton, keeping whichever
+  // difference image's noise is closer to what the inputs predict.
   Result<Subtraction> sub = Status::internal("no subtraction method ran");
   if (options_.method == "zogy" || options_.method == "auto") {
     sub = subtract_zogy(sci, aligned, threads);
     if (!sub && options_.method == "zogy") return sub.status();
   }
-  if (!sub) sub = subtract_alard_lupton(sci, aligned, threads);
-  if (!sub) return sub.status();
+  if (options_.method == "alard-lupton" || !sub || sub->significance.pixel_noise_ratio > 1.15) {
+    auto al = subtract_alard_lupton(sci, aligned, threads);
+    auto badness = [](const Subtraction& x) { return std::abs(std::log(x.significance.pixel_noise_ratio)); };
+    if (al && (!sub || badness(*al) < badness(*sub))) sub = std::move(al);
+    if (!sub) return al.status();
+  }
   const DifferenceImage& d = sub->difference;
   const Significance& s = sub->significance;
   result.method = sub->method;
@@ -180,6 +186,8 @@ Result<DifferenceResult> DifferencePipeline::process(const FitsImage& science, c
   products->science = std::move(sci_r->image);
   products->reference = std::move(aligned.image);
   products->difference = std::move(sub->difference);
+  products->flux = std::move(sub->flux);
+  products->flux_err = std::move(sub->flux_err);
   products->noise_correlation = s.correlation;
   products->aperture_correction = sub->aperture_correction;
   products->reference_per_science = sub->reference_per_science;

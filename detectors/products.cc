@@ -6,6 +6,21 @@ namespace blink {
 
 PsfFlux DifferenceProducts::forced_flux(double x, double y) const {
   const DifferenceImage& d = difference;
+  if (!flux.empty()) {
+    // Bilinear in the flux map: it is a matched-filter output, smooth on the PSF's scale.
+    int x0 = int(std::floor(x)), y0 = int(std::floor(y));
+    if (x0 < 0 || y0 < 0 || x0 + 1 >= flux.width || y0 + 1 >= flux.height) return PsfFlux{};
+    double fx = x - x0, fy = y - y0;
+    auto lerp = [&](const Image& m) {
+      return (1 - fy) * ((1 - fx) * m.at(x0, y0) + fx * m.at(x0 + 1, y0)) +
+             fy * ((1 - fx) * m.at(x0, y0 + 1) + fx * m.at(x0 + 1, y0 + 1));
+    };
+    PsfFlux f;
+    f.flux = lerp(flux);
+    f.error = lerp(flux_err) * noise_correlation;
+    f.ok = std::isfinite(f.flux) && f.error > 0;
+    return f;
+  }
   PsfFlux f = psf_fit_flux(d.diff, d.variance, &d.mask, kMaskEdge | kMaskNoData, x, y, d.psf_fwhm);
   f.flux *= aperture_correction / d.flux_scale;
   f.error *= noise_correlation * aperture_correction / d.flux_scale;
