@@ -26,7 +26,10 @@ ExposureScore score_exposure(const std::vector<Candidate>& candidates, const std
     int i = nearest(t, radius);
     if (i >= 0) used[i] = 1;
     if (is_transient(t.kind)) out.transients.emplace_back(t, i >= 0 ? &candidates[i] : nullptr);
-    else if (i >= 0) ++out.real_changes_found;
+    else if (i >= 0) {
+      ++out.real_changes_found;
+      if (t.kind == sim::kKindMoving) ++out.moving_found;
+    }
   }
   for (size_t i = 0; i < candidates.size(); ++i) {
     if (used[i]) continue;
@@ -46,6 +49,7 @@ ExposureScore score_exposure(const std::vector<Candidate>& candidates, const std
       else if (c.ref_distance < 3 && c.ref_mag < 18) cause = "bright_star_residual";
     }
     ++out.false_by_cause[cause];
+    out.false_real_bogus.push_back(c.real_bogus);
     ++out.false_total;
   }
   return out;

@@ -19,8 +19,10 @@ struct ExposureScore {
   // Per injected transient: its truth row and whether a candidate matched it.
   std::vector<std::pair<sim::TruthRow, const Candidate*>> transients;
   int real_changes_found = 0;  // variables and moving objects matched
+  int moving_found = 0;        // of which moving objects: real, but not transients
   std::map<std::string, int> false_by_cause;  // candidates matching no real change
   int false_total = 0;
+  std::vector<double> false_real_bogus;  // the score of each false candidate
 };
 
 // A candidate within `radius` pixels of a truth row matches it.

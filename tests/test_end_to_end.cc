@@ -46,20 +46,6 @@ std::vector<TruthRow> read_truth(const std::filesystem::path& path) {
   return rows;
 }
 
-// Value of the first sample of `metric` whose labels contain `labels`, or -1.
-double metric_value(const std::string& text, const std::string& metric, const std::string& labels = "") {
-  std::stringstream ss(text);
-  std::string line;
-  while (std::getline(ss, line)) {
-    if (line.rfind(metric, 0) != 0 || line.size() <= metric.size()) continue;
-    char next = line[metric.size()];
-    if (next != '{' && next != ' ') continue;
-    if (!labels.empty() && line.find(labels) == std::string::npos) continue;
-    return std::atof(line.substr(line.rfind(' ') + 1).c_str());
-  }
-  return -1;
-}
-
 bool is_transient(const std::string& kind) { return kind.rfind("transient", 0) == 0; }
 
 }  // namespace

@@ -146,6 +146,21 @@ class TempDir {
   std::filesystem::path path_;
 };
 
+// Value of the first sample of `metric` in Prometheus text whose labels
+// contain `labels`, or -1 when there is none.
+inline double metric_value(const std::string& text, const std::string& metric, const std::string& labels = "") {
+  std::stringstream ss(text);
+  std::string line;
+  while (std::getline(ss, line)) {
+    if (line.rfind(metric, 0) != 0 || line.size() <= metric.size()) continue;
+    char next = line[metric.size()];
+    if (next != '{' && next != ' ') continue;
+    if (!labels.empty() && line.find(labels) == std::string::npos) continue;
+    return std::atof(line.substr(line.rfind(' ') + 1).c_str());
+  }
+  return -1;
+}
+
 inline std::string read_text(const std::filesystem::path& p) {
   std::ifstream in(p);
   std::stringstream ss;
