@@ -56,7 +56,9 @@ Significance significance_image(const DifferenceImage& d, int threads) {
 
 std::vector<Candidate> find_detections(const DifferenceImage& d, const Significance& s,
                                        const DetectionOptions& options) {
-  const uint8_t skip = kMaskEdge | kMaskNoData | kMaskSaturated | kMaskCosmicRay | kMaskBadPixel;
+  // Cosmic-ray and bad pixels were filled in before subtraction and cannot
+  // peak on their own; a real source on one must still be found (on_mask says so).
+  const uint8_t skip = kMaskEdge | kMaskNoData | kMaskSaturated;
   // Peaks at least about a PSF apart: close pairs stay two detections.
   const int radius = std::max(2, int(std::lround(0.8 * d.psf_fwhm)));
   auto segments = find_peaks(s.z, float(options.threshold), d.mask, skip, radius);
