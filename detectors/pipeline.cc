@@ -11,6 +11,7 @@
 #include "products.h"
 #include "prepared_image.h"
 #include "subtraction.h"
+#include "zogy.h"
 #include "realbogus.h"
 #include "stage_timer.h"
 
@@ -26,6 +27,8 @@ Result<std::shared_ptr<const PreparedReference>> DifferencePipeline::prepare_ref
   if (!prepared) return prepared.status().with_context("preparing reference");
   auto ref = std::make_shared<PreparedReference>();
   ref->image = std::move(prepared).value();
+  // Science exposures of this field come next, at this size: plan their FFTs now.
+  if (options_.method != "alard-lupton") warm_zogy_plans(ref->image.image.width, ref->image.image.height);
   return std::shared_ptr<const PreparedReference>(std::move(ref));
 }
 

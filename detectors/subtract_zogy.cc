@@ -28,7 +28,6 @@ Result<Subtraction> subtract_zogy(const PreparedImage& sci, const AlignedReferen
   }
   in.flux_ratio = fit_flux_ratio(sci.image, ref.image, mask, sci.sources, 3.0 * fwhm_broad);
   in.threads = threads;
-  in.margin = std::max(64, 4 * half);
   auto z = zogy_subtract(in);
   if (!z) return z.status();
 

@@ -73,13 +73,22 @@ double fit_flux_ratio(const Image& science, const Image& reference, const Mask& 
   return median_of(ratios);
 }
 
+namespace {
+int zogy_fft_side(int tile, int margin, int side) { return fast_fft_size(std::min(tile, side) + 2 * margin); }
+}  // namespace
+
+void warm_zogy_plans(int width, int height) {
+  const int tile = std::min(kZogyTile, std::max(width, height));
+  Fft2d warm(zogy_fft_side(tile, kZogyMargin, width), zogy_fft_side(tile, kZogyMargin, height), 1);
+}
+
 Result<ZogyOutput> zogy_subtract(const ZogyInputs& in) {
   const Image& N = *in.science;
   const Image& R = *in.reference;
   const int w = N.width, h = N.height;
   if (in.science_psf.empty() || in.reference_psf.empty()) return Status::invalid("ZOGY needs both PSFs");
   const int tile = std::min(in.tile, std::max(w, h)), margin = in.margin;
-  const int fw = fast_fft_size(std::min(tile, w) + 2 * margin), fh = fast_fft_size(std::min(tile, h) + 2 * margin);
+  const int fw = zogy_fft_side(tile, margin, w), fh = zogy_fft_side(tile, margin, h);
   Fft2d fft(fw, fh, 1);  // tiles run in parallel; each transform on one thread
   const double Fn = 1.0, Fr = in.flux_ratio;
 

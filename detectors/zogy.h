@@ -13,6 +13,17 @@
 
 namespace blink {
 
+// Tiles are kZogyTile pixels plus kZogyMargin on each side (over twice the
+// widest PSF stamp's half-width, 25; 1152 = 2^7 * 3^2 is a fast FFT size).
+// Fixed so that an image size always means the same FFT size, whose plan is
+// measured only once.
+inline constexpr int kZogyTile = 1024;
+inline constexpr int kZogyMargin = 64;
+
+// Makes the FFT plans zogy_subtract will need for images of this size, so
+// the first exposure does not pay for measuring them.
+void warm_zogy_plans(int width, int height);
+
 struct ZogyInputs {
   const Image* science = nullptr;    // N: background subtracted
   const Image* reference = nullptr;  // R: aligned to N, background subtracted
@@ -23,8 +34,8 @@ struct ZogyInputs {
   Image science_psf;    // global PSFs (odd sides, sum 1), used where a tile has too few stars
   Image reference_psf;
   double flux_ratio = 1;  // reference flux / science flux of the same star (F_r with F_n = 1)
-  int tile = 1024;        // core size of a tile; tiles overlap by `margin` on each side
-  int margin = 64;
+  int tile = kZogyTile;      // core size of a tile; tiles overlap by `margin` on each side
+  int margin = kZogyMargin;  // fixed, so the FFT size depends on the image size alone
   int threads = 2;
 };
 
