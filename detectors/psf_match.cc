@@ -17,7 +17,7 @@ KernelBasisSpec basis_for(double fwhm_sharp, double fwhm_broad) {
   // and make the least squares degenerate, worst when the kernel varies.
   spec.sigmas = {std::max(0.5 * sigma_match, 0.7), std::max(sigma_match, 1.5), std::max(2.0 * sigma_match, 3.0)};
   spec.include_delta = spec.sigmas[0] >= 1.0;
-  spec.half_width = std::clamp(int(std::ceil(std::max(6.0 * sigma_match + 1, 1.2 * fwhm_broad))), 5, 20);
+  spec.half_width = std::clamp(int(std::ceil(std::max(6.0 * sigma_match + 1, 2.5 * fwhm_broad))), 5, 25);
   return spec;
 }
 

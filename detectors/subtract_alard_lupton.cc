@@ -89,7 +89,7 @@ Result<Subtraction> subtract_alard_lupton(const PreparedImage& sci, const Aligne
   const Image& broad_var = convolve_science ? ref.variance : sci.variance;
   const double fwhm_sharp = std::min(sci.psf.fwhm, ref.fwhm), fwhm_broad = std::max(sci.psf.fwhm, ref.fwhm);
   KernelBasisSpec spec = basis_for(fwhm_sharp, fwhm_broad);
-  const int fit_radius = std::clamp(int(std::ceil(2.0 * fwhm_broad)), 5, 15);
+  const int fit_radius = std::clamp(int(std::ceil(3.0 * fwhm_broad)), 5, 20);
   auto stamps = pick_stamps(sci, ref.mask, fit_radius + spec.half_width, 150);
   Image fit_var(w, h);
   for (size_t i = 0; i < fit_var.size(); ++i) fit_var.pixels[i] = sharp_var.pixels[i] + broad_var.pixels[i];
