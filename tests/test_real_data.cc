@@ -6,7 +6,9 @@
 #include <filesystem>
 
 #include "pipeline.h"
+#include "prepared_image.h"
 #include "products.h"
+#include "psf_match.h"
 
 using namespace blink;
 
@@ -70,4 +72,52 @@ TEST_CASE("real data: SAAO bulge frames align without WCS and the microlensing s
   CHECK(r > 0.9);
   // The frames where the target had faded most are the most negative.
   CHECK(measured[7] < measured[3] - 50000);
+}
+
+TEST_CASE("real data: Alard-Lupton kernels on DECam stamps agree with SFFT's matching kernels", "[real]") {
+  const std::string dir = shared_data("decam-sfft-decorr/input_data/");
+  if (!std::filesystem::exists(dir + "DEC-OBS04a.mini.fits")) {
+    WARN("skipped: " << dir << " is absent (../shared/data not present)");
+    return;
+  }
+  PipelineOptions opt;
+  StageTimings timings;
+  auto grid = read_fits_file(dir + "DEC-OBS04a.mini.fits");
+  REQUIRE(grid);
+  auto target = prepare_image(*grid, opt, timings, "");
+  REQUIRE(target);
+  for (const char* frame : {"b", "c", "d", "e"}) {
+    INFO("frame DEC-OBS04" << frame);
+    auto fits = read_fits_file(dir + "DEC-OBS04" + frame + ".mini.fits");
+    auto expected = read_fits_file(dir + "DEC-OBS04" + frame + ".MatchKernel.fits");
+    REQUIRE(fits);
+    REQUIRE(expected);
+    auto source = prepare_image(*fits, opt, timings, "");
+    REQUIRE(source);
+    std::vector<StampCentre> stars;
+    for (const Source& s : target->sources)
+      if (!s.saturated && !s.near_edge && s.snr > 30) stars.push_back({int(std::lround(s.x)), int(std::lround(s.y))});
+    Image variance(target->variance.width, target->variance.height);
+    for (size_t i = 0; i < variance.size(); ++i)
+      variance.pixels[i] = target->variance.pixels[i] + source->variance.pixels[i];
+    KernelBasisSpec spec = basis_for(std::min(target->psf.fwhm, source->psf.fwhm),
+                                     std::max(target->psf.fwhm, source->psf.fwhm));
+    spec.half_width = expected->image.width / 2;  // compare like with like
+    spec.spatial_order = 0;                       // a 256-pixel stamp has a handful of stars
+    auto sol = fit_kernel(source->image, target->image, variance, stars, spec, 12);
+    REQUIRE(sol);
+    const Image& k = sol->kernel;
+    const Image& e = expected->image;
+    REQUIRE(k.width == e.width);
+    double sk = 0, se = 0;
+    for (size_t i = 0; i < e.size(); ++i) sk += k.pixels[i], se += e.pixels[i];
+    double mk = sk / k.size(), me = se / e.size(), kk = 0, ee = 0, ke = 0;
+    for (size_t i = 0; i < e.size(); ++i) {
+      kk += (k.pixels[i] - mk) * (k.pixels[i] - mk);
+      ee += (e.pixels[i] - me) * (e.pixels[i] - me);
+      ke += (k.pixels[i] - mk) * (e.pixels[i] - me);
+    }
+    CHECK(sk == Approx(se).margin(0.06));       // the photometric scale
+    CHECK(ke / std::sqrt(kk * ee) > 0.85);      // the kernel's shape
+  }
 }
