@@ -12,39 +12,52 @@ constexpr uint32_t kMagic = 0x42504D32;  // "BPM2"
 BadPixelModel::BadPixelModel(int width, int height)
     : width_(width), height_(height), pixel_counts_(size_t(width) * height, 0) {}
 
-int flag_warm_columns(const Image& image, const Image& rms, Mask& mask, int min_length, double threshold) {
+int flag_warm_columns(const Image& image, const Image& rms, Mask& mask, int min_length, double threshold,
+                      int threads) {
   const int w = image.width, h = image.height;
   if (w < 3 || h < min_length) return 0;
+  // Excess of each pixel over its two neighbouring columns, in units of its
+  // noise; stars and galaxies are wider than a pixel and cancel. Rows
+  // crossing a source say nothing about the column and count as zero; the
+  // rest are clamped so no single row decides.
+  Image z(w, h, 0.0f);
+#pragma omp parallel for num_threads(threads) schedule(static)
+  for (int y = 0; y < h; ++y) {
+    const float* im = image.row(y);
+    const float* rr = rms.row(y);
+    const uint8_t* m = mask.row(y);
+    float* zr = z.row(y);
+    for (int x = 1; x < w - 1; ++x) {
+      const float r = rr[x];
+      if (!(r > 0) || m[x] || m[x - 1] || m[x + 1]) continue;
+      if (im[x - 1] > 4 * r || im[x + 1] > 4 * r || im[x] > 8 * r) continue;
+      const float d = im[x] - 0.5f * (im[x - 1] + im[x + 1]);
+      zr[x] = std::clamp(d / (1.2247f * r), -3.0f, 3.0f);
+    }
+  }
+  // The best segment anchored at either end of each column (where the
+  // readout is), found by streaming rows: cache-friendly on big images.
+  std::vector<int> best_len(w, 0), best_end(w, 0);
+  std::vector<double> best(w, threshold), sum(w);
+  for (int end = 0; end < 2; ++end) {
+    std::fill(sum.begin(), sum.end(), 0.0);
+    for (int k = 0; k < h; ++k) {
+      const int y = end == 0 ? k : h - 1 - k;
+      const int len = k + 1;
+      const double norm = 1.0 / std::sqrt(double(len));
+      const float* zr = z.row(y);
+      for (int x = 1; x < w - 1; ++x) {
+        sum[x] += zr[x];
+        double score = sum[x] * norm;
+        if (len >= min_length && score > best[x]) best[x] = score, best_len[x] = len, best_end[x] = end;
+      }
+    }
+  }
   int found = 0;
-  std::vector<double> z(h);
   for (int x = 1; x < w - 1; ++x) {
-    // Excess over the two neighbouring columns, in units of its noise; stars
-    // and galaxies are wider than a pixel and cancel.
-    for (int y = 0; y < h; ++y) {
-      double r = rms.at(x, y);
-      double d = image.at(x, y) - 0.5 * (image.at(x - 1, y) + image.at(x + 1, y));
-      // Rows crossing a source say nothing about the column: skip them, and
-      // clamp the rest so no single row decides.
-      bool skip = mask.at(x, y) || mask.at(x - 1, y) || mask.at(x + 1, y) || image.at(x - 1, y) > 4 * r ||
-                  image.at(x, y) > 8 * r || image.at(x + 1, y) > 4 * r;
-      z[y] = skip || !(r > 0) ? 0.0 : std::clamp(d / (1.2247 * r), -3.0, 3.0);
-    }
-    // Best segment anchored at either end of the column (where the readout is).
-    for (int end = 0; end < 2; ++end) {
-      double sum = 0, best = 0;
-      int best_len = 0;
-      for (int k = 0; k < h; ++k) {
-        sum += z[end == 0 ? k : h - 1 - k];
-        int len = k + 1;
-        double score = sum / std::sqrt(double(len));
-        if (len >= min_length && score > best) best = score, best_len = len;
-      }
-      if (best > threshold) {
-        for (int k = 0; k < best_len; ++k) mask.at(x, end == 0 ? k : h - 1 - k) |= kMaskBadPixel;
-        ++found;
-        break;
-      }
-    }
+    if (best_len[x] == 0) continue;
+    for (int k = 0; k < best_len[x]; ++k) mask.at(x, best_end[x] == 0 ? k : h - 1 - k) |= kMaskBadPixel;
+    ++found;
   }
   return found;
 }

@@ -24,7 +24,7 @@ struct DefectObservation {
 // segments found (each at least `min_length` rows, `threshold` sigma in all)
 // and returns how many columns had one. `image` is background subtracted.
 int flag_warm_columns(const Image& image, const Image& rms, Mask& mask, int min_length = 48,
-                      double threshold = 8.0);
+                      double threshold = 8.0, int threads = 1);
 
 // The defects seen in `flags`: kMaskCosmicRay and kMaskBadPixel pixels.
 DefectObservation observe_defects(const Mask& flags);

@@ -99,7 +99,7 @@ Result<PreparedImage> prepare_image(const FitsImage& fits, const PipelineOptions
   }
   out.physical_noise = physical;
   out.cosmic_pixels = flag_cosmic_rays(out.image, out.variance, out.mask, out.psf.fwhm, kMaskCosmicRay, options.threads);
-  flag_warm_columns(out.image, bg.rms, out.mask);
+  flag_warm_columns(out.image, bg.rms, out.mask, 48, 8.0, options.threads);
   out.defects = observe_defects(out.mask);
   inpaint_masked(out.image, out.mask, kMaskCosmicRay | kMaskNoData | kMaskBadPixel);
   // Drop catalogue entries that were cosmic rays or hot pixels.
