@@ -171,9 +171,10 @@ int run_daemon(const Config& config, const std::optional<std::string>& config_pa
 
   Readiness readiness;
   readiness.set_not_ready("loading references");
-  DaemonApi api(readiness, **store, references, metrics, service);
+  DaemonApi api(readiness, **store, references, metrics, service,
+                std::chrono::seconds(running.http.ready_stall_seconds));
   const auto web_root = resolve_web_root(running.http.web_root);
-  auto http = HttpServer::start(running.http.listen, web_root, api);
+  auto http = HttpServer::start(running.http.listen, web_root, api, running.http.operator_token);
   if (!http) {
     log_error(http.status().message());
     return 1;

@@ -291,6 +291,17 @@ const std::vector<KeyDef>& key_defs() {
           "was built from if it is there, else ../share/blink/web next to the binary, else\n"
           "/usr/share/blink/web.",
           Reload::kRestart, BLINK_FIELD(http.web_root), check_any),
+      string_key(
+          "http", "operator_token",
+          "Bearer token operator endpoints (POST /api/v1/reload, blinkctl reload) require in\n"
+          "\"Authorization: Bearer <token>\". Empty: operator endpoints answer 403. Keep the\n"
+          "file readable by the service only when set.",
+          Reload::kRestart, BLINK_FIELD(http.operator_token), check_any),
+      integer_key<int>(
+          "http", "ready_stall_seconds",
+          "/readyz answers 503 (queue stalled) when exposures are queued or in flight and\n"
+          "none finished for this many seconds. 0: never.",
+          Reload::kRestart, BLINK_FIELD(http.ready_stall_seconds), 0, 86400),
       string_key("metrics", "listen", "HOST:PORT of the Prometheus endpoint (path /metrics).",
                  Reload::kRestart, BLINK_FIELD(metrics.listen), check_listen),
       string_key(

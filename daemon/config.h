@@ -36,6 +36,10 @@ struct Config {
   struct Http {
     std::string listen = "127.0.0.1:8080";
     std::string web_root;  // empty: found automatically (see resolve_web_root)
+    // Bearer token for operator endpoints (POST /api/v1/reload); empty: they answer 403.
+    std::string operator_token;
+    // /readyz fails when exposures wait and none finished for this long; 0: never.
+    int ready_stall_seconds = 300;
   } http;
   struct Metrics {
     std::string listen = "127.0.0.1:9464";

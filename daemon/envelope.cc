@@ -95,7 +95,7 @@ EnvelopeParse parse_envelope(std::string_view text) {
   Json j;
   try {
     j = Json::parse(text);
-  } catch (const Json::parse_error& e) {
+  } catch (const Json::exception& e) {  // parse_error, and out_of_range for a number like 1e999
     // "[json.exception.parse_error.101] parse error at line 1, ...": keep what follows the tag.
     std::string what = e.what();
     auto tag_end = what.find("] ");

@@ -10,6 +10,7 @@
 #include <sstream>
 
 #include "endpoint.h"
+#include "http_query.h"
 #include "log.h"
 #include "server_stop.h"
 
@@ -74,37 +75,14 @@ std::string_view content_type_for(const fs::path& path) {
   return "application/octet-stream";
 }
 
-// The query parameter `name`: nullopt when absent. Too long a value reads as "".
+// The query parameter `name` of this request: nullopt when absent.
 std::optional<std::string> query_param(const mg_request_info* ri, const char* name) {
   if (!ri->query_string) return std::nullopt;
-  char buf[256];
-  int n = mg_get_var(ri->query_string, std::strlen(ri->query_string), name, buf, sizeof buf);
-  if (n == -1) return std::nullopt;
-  if (n < 0) return std::string();
-  return std::string(buf, size_t(n));
+  return blink::query_param(std::string_view(ri->query_string), name);
 }
 
-// limit=N: absent -> fallback; 1..kMaxApiLimit; larger values are capped. nullopt when malformed.
 std::optional<int> parse_limit(const std::optional<std::string>& text, int fallback) {
-  if (!text) return fallback;
-  long long v = 0;
-  auto [end, ec] = std::from_chars(text->data(), text->data() + text->size(), v);
-  if (text->empty() || ec == std::errc::invalid_argument || end != text->data() + text->size() ||
-      v < 1)
-    return std::nullopt;
-  if (ec == std::errc::result_out_of_range || v > kMaxApiLimit) return kMaxApiLimit;
-  return int(v);
-}
-
-bool has_dot_dot_segment(std::string_view uri) {
-  size_t start = 0;
-  while (start <= uri.size()) {
-    size_t end = uri.find('/', start);
-    if (end == std::string_view::npos) end = uri.size();
-    if (uri.substr(start, end - start) == "..") return true;
-    start = end + 1;
-  }
-  return false;
+  return blink::parse_limit(text, fallback, kMaxApiLimit);
 }
 
 bool is_inside(const fs::path& root, const fs::path& p) {
@@ -120,8 +98,8 @@ int log_civetweb(const mg_connection*, const char* message) {
 }  // namespace
 
 Result<std::unique_ptr<HttpServer>> HttpServer::start(const std::string& listen,
-                                                      const fs::path& web_root,
-                                                      ApiBackend& backend) {
+                                                      const fs::path& web_root, ApiBackend& backend,
+                                                      std::string operator_token) {
   static std::once_flag init;
   std::call_once(init, [] { mg_init_library(0); });
   fs::path root;
@@ -131,6 +109,7 @@ Result<std::unique_ptr<HttpServer>> HttpServer::start(const std::string& listen,
     if (ec) root.clear();
   }
   std::unique_ptr<HttpServer> server(new HttpServer(backend, root));
+  server->operator_token_ = std::move(operator_token);
   const char* options[] = {
       "listening_ports", listen.c_str(),      "num_threads", "4",    "request_timeout_ms",
       "10000",           "enable_keep_alive", "no",          nullptr};
@@ -166,6 +145,14 @@ int HttpServer::dispatch(mg_connection* conn) {
   const mg_request_info* ri = mg_get_request_info(conn);
   const std::string method = ri->request_method ? ri->request_method : "";
   const bool head = method == "HEAD";
+  if (method == "POST" && ri->local_uri && std::string_view(ri->local_uri) == "/api/v1/reload") {
+    try {
+      return serve_operator(conn);
+    } catch (const std::exception& e) {
+      respond_error(conn, 500, std::string("internal error: ") + e.what(), false);
+      return 500;
+    }
+  }
   if (method != "GET" && !head) {
     respond(conn, 405, "application/json", "{\"error\":\"only GET and HEAD are allowed\"}\n", false,
             "Allow: GET, HEAD\r\n");
@@ -246,6 +233,40 @@ int HttpServer::dispatch(mg_connection* conn) {
     respond_error(conn, 500, std::string("internal error: ") + e.what(), head);
     return 500;
   }
+}
+
+static bool same_secret(std::string_view a, std::string_view b) {
+  // Constant time for equal lengths: the comparison does not leak a prefix.
+  unsigned char diff = a.size() == b.size() ? 0 : 1;
+  for (size_t i = 0; i < a.size() && i < b.size(); ++i) diff |= a[i] ^ b[i];
+  return diff == 0;
+}
+
+int HttpServer::serve_operator(mg_connection* conn) {
+  if (operator_token_.empty()) {
+    respond_error(conn, 403,
+                  "operator endpoints are disabled: set http.operator_token in the configuration "
+                  "and restart blinkd (or send SIGHUP: systemctl reload blinkd)",
+                  false);
+    return 403;
+  }
+  const char* auth = mg_get_header(conn, "Authorization");
+  const std::string_view prefix = "Bearer ";
+  std::string_view given = auth ? std::string_view(auth) : std::string_view();
+  if (given.substr(0, prefix.size()) != prefix ||
+      !same_secret(given.substr(prefix.size()), operator_token_)) {
+    respond(conn, 401, "application/json",
+            "{\"error\":\"operator endpoint: missing or wrong Authorization: Bearer token\"}\n",
+            false, "WWW-Authenticate: Bearer\r\n");
+    return 401;
+  }
+  if (Status s = backend_.request_reload(); !s) {
+    respond_error(conn, 503, s.message(), false);
+    return 503;
+  }
+  log_info("reload requested over HTTP");
+  respond(conn, 202, "application/json", "{\"reload\":\"requested\"}\n", false);
+  return 202;
 }
 
 int HttpServer::serve_file(mg_connection* conn, const std::string& uri, bool head) {

@@ -7,6 +7,9 @@
 //   GET /api/v1/status              version, uptime, counts, queue, references
 //   GET /api/v1/candidates?route=review&limit=50   newest first, limit <= 500
 //   GET /api/v1/exposures?limit=20  newest first, limit <= 500
+//   POST /api/v1/reload             operator: same reload as SIGHUP; 202 once requested.
+//                                   Needs "Authorization: Bearer <http.operator_token>";
+//                                   403 while no token is configured, 401 on a wrong one.
 //   GET /, /<file>                  files under the web root only
 #pragma once
 
@@ -36,6 +39,8 @@ class ApiBackend {
   virtual nlohmann::ordered_json status() = 0;
   virtual Result<nlohmann::ordered_json> candidates(std::optional<Route> route, int limit) = 0;
   virtual Result<nlohmann::ordered_json> exposures(int limit) = 0;
+  // Asks for a configuration reload (as SIGHUP does); returns once requested.
+  virtual Status request_reload() { return Status::unavailable("reload is not supported here"); }
 };
 
 // Owns the civetweb server; its threads call the backend. Stops (and waits
@@ -43,10 +48,12 @@ class ApiBackend {
 class HttpServer {
  public:
   // Listens on `listen` (HOST:PORT; port 0 picks one). `web_root` may be
-  // empty: then only the API is served.
+  // empty: then only the API is served. `operator_token` guards the operator
+  // endpoints; empty refuses them.
   static Result<std::unique_ptr<HttpServer>> start(const std::string& listen,
                                                    const std::filesystem::path& web_root,
-                                                   ApiBackend& backend);
+                                                   ApiBackend& backend,
+                                                   std::string operator_token = "");
   ~HttpServer();  // stops serving; waits for requests in progress
   int port() const { return port_; }
 
@@ -56,9 +63,12 @@ class HttpServer {
   static int handle(mg_connection* conn, void* self);
   int dispatch(mg_connection* conn);
   int serve_file(mg_connection* conn, const std::string& uri, bool head);
+  // POST /api/v1/reload: checks the bearer token, then asks the backend.
+  int serve_operator(mg_connection* conn);
 
   ApiBackend& backend_;
   std::filesystem::path web_root_;  // canonical, or empty
+  std::string operator_token_;      // empty: operator endpoints refused
   mg_context* context_ = nullptr;
   std::string host_;
   int port_ = 0;

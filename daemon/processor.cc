@@ -6,6 +6,7 @@
 #include "candidate_json.h"
 #include "clock.h"
 #include "log.h"
+#include "prepared_image.h"
 #include "wcs.h"
 
 namespace blink {
@@ -183,6 +184,31 @@ void ExposureProcessor::process_science(Run& run, const FitsImage& fits) {
                                                  e.band + " ccd " + std::to_string(e.ccd) +
                                                  "; send a reference exposure first"});
     return;
+  }
+
+  // A science WCS that lands off the reference is a wrong field or a broken WCS:
+  // say so, rather than let the subtraction fail for want of matching stars.
+  if (const auto& ref_wcs = reference->image.wcs; ref_wcs && header_has_wcs_keywords(fits)) {
+    auto wcs = Wcs::from_header(fits.header, fits.header_cards);
+    const Image& ri = reference->image.image;
+    auto centre = wcs ? wcs->to_sky({(fits.image.width - 1) / 2.0, (fits.image.height - 1) / 2.0})
+                      : Result<SkyCoord>(wcs.status());
+    auto ref_centre = ref_wcs->to_sky({(ri.width - 1) / 2.0, (ri.height - 1) / 2.0});
+    if (centre && ref_centre) {
+      const double sep = angular_separation_arcsec(*centre, *ref_centre);
+      const double reach =
+          ref_wcs->pixel_scale_arcsec({(ri.width - 1) / 2.0, (ri.height - 1) / 2.0}) *
+              std::hypot(ri.width, ri.height) / 2 +
+          wcs->pixel_scale_arcsec({(fits.image.width - 1) / 2.0, (fits.image.height - 1) / 2.0}) *
+              std::hypot(fits.image.width, fits.image.height) / 2;
+      if (!(sep < reach)) {
+        reject(run, {RejectReason::kBadWcs,
+                     "WCS puts the image centre " + std::to_string(int(std::lround(sep / 60))) +
+                         " arcmin from the reference of field " + e.field +
+                         ", so they do not overlap: wrong field or broken WCS"});
+        return;
+      }
+    }
   }
 
   // This detector's known defects in, what this exposure shows of them out.

@@ -1,6 +1,11 @@
 #include "status_api.h"
 
+#include <signal.h>
+#include <unistd.h>
+
+#include <cerrno>
 #include <cmath>
+#include <cstring>
 
 #include "candidate_json.h"
 
@@ -13,13 +18,46 @@ nlohmann::ordered_json number_or_null(double v) {
 
 }  // namespace
 
+std::string StallWatch::check(size_t queued, size_t in_flight, uint64_t finished,
+                              Clock::time_point now) {
+  // Work that arrived since an idle check counts from this check on.
+  const bool idle = queued == 0 && in_flight == 0;
+  const bool was_idle = idle_;
+  idle_ = idle;
+  if (!seen_ || idle || was_idle || finished != finished_) {
+    seen_ = true;
+    finished_ = finished;
+    progress_at_ = now;
+    return "";
+  }
+  if (limit_.count() == 0 || now - progress_at_ < limit_) return "";
+  const auto waited = std::chrono::duration_cast<std::chrono::seconds>(now - progress_at_);
+  return "queue stalled: " + std::to_string(queued) + " queued and " + std::to_string(in_flight) +
+         " in flight, none finished in the last " + std::to_string(waited.count()) +
+         " s (http.ready_stall_seconds = " + std::to_string(limit_.count()) + ")";
+}
+
+std::string DaemonApi::not_ready_reason() {
+  std::string reason = readiness_.reason();
+  if (!reason.empty()) return reason;
+  std::lock_guard lock(stall_mutex_);
+  return stall_.check(service_.queue_depth(), service_.in_flight(), service_.finished(),
+                      StallWatch::Clock::now());
+}
+
+Status DaemonApi::request_reload() {
+  if (::kill(::getpid(), SIGHUP) != 0)
+    return Status::internal(std::string("cannot signal blinkd: ") + std::strerror(errno));
+  return Status::ok();
+}
+
 nlohmann::ordered_json DaemonApi::status() {
   MetricsTotals t = metrics_.totals();
   nlohmann::ordered_json j;
   j["version"] = BLINK_VERSION;
   j["uptime_s"] =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - started_).count();
-  std::string reason = readiness_.reason();
+  std::string reason = not_ready_reason();
   j["ready"] = reason.empty();
   if (!reason.empty()) j["not_ready_reason"] = reason;
   auto count = [](double v) { return static_cast<int64_t>(v); };

@@ -33,18 +33,40 @@ class Readiness {
   std::string reason_ = "starting";
 };
 
+// Whether the pipeline is stalled: exposures are queued or in flight and none
+// finished for `limit`. Fed the live counts on each readiness check; the
+// clock is passed in so tests can step it. Not thread-safe: DaemonApi guards it.
+class StallWatch {
+ public:
+  using Clock = std::chrono::steady_clock;
+  explicit StallWatch(std::chrono::seconds limit) : limit_(limit) {}
+  // Empty while progressing (or idle, or limit 0); otherwise why it is stalled.
+  std::string check(size_t queued, size_t in_flight, uint64_t finished, Clock::time_point now);
+
+ private:
+  std::chrono::seconds limit_;
+  bool seen_ = false;
+  bool idle_ = true;
+  uint64_t finished_ = 0;
+  Clock::time_point progress_at_{};
+};
+
 // ApiBackend over the running daemon's parts, all borrowed and thread-safe.
 class DaemonApi final : public ApiBackend {
  public:
   DaemonApi(Readiness& readiness, Store& store, ReferenceCache& references, Metrics& metrics,
-            const Service& service)
+            const Service& service, std::chrono::seconds ready_stall = std::chrono::seconds(0))
       : readiness_(readiness),
         store_(store),
         references_(references),
         metrics_(metrics),
-        service_(service) {}
+        service_(service),
+        stall_(ready_stall) {}
 
-  std::string not_ready_reason() override { return readiness_.reason(); }
+  // The start-up/shutdown reason, else "queue stalled: ..." (see StallWatch).
+  std::string not_ready_reason() override;
+  // Sends this process SIGHUP: the signal thread reloads exactly as for `kill -HUP`.
+  Status request_reload() override;
   nlohmann::ordered_json status() override;
   Result<nlohmann::ordered_json> candidates(std::optional<Route> route, int limit) override;
   Result<nlohmann::ordered_json> exposures(int limit) override;
@@ -55,6 +77,8 @@ class DaemonApi final : public ApiBackend {
   ReferenceCache& references_;
   Metrics& metrics_;
   const Service& service_;
+  std::mutex stall_mutex_;
+  StallWatch stall_;
   const std::chrono::steady_clock::time_point started_ = std::chrono::steady_clock::now();
 };
 

@@ -140,6 +140,16 @@ Result<FitsImage> decode_fits(const void* data, size_t size, const DecodeLimits&
     return Status::corrupt("payload does not start with a FITS SIMPLE card");
   }
   if (Status st = check_fits_structure(static_cast<const char*>(data), size); !st) return st;
+  // CFITSIO reads whole 2880-byte records: a payload whose length is not a
+  // multiple of 2880 (final padding missing) is read from a zero-padded copy,
+  // never past its end (found by tests/fuzz/fuzz_fits.cc).
+  std::vector<uint8_t> padded;
+  if (size % 2880 != 0) {
+    padded.assign((size + 2879) / 2880 * 2880, 0);
+    std::memcpy(padded.data(), data, size);
+    data = padded.data();
+    size = padded.size();
+  }
   // CFITSIO wants a mutable pointer but does not write to a READONLY memfile.
   void* mem = const_cast<void*>(data);
   size_t memsize = size;
@@ -172,6 +182,15 @@ Result<FitsImage> decode_fits(const void* data, size_t size, const DecodeLimits&
   if (naxis != 2 && !(naxis == 3 && naxes[2] == 1)) {
     return Status::invalid("image in HDU " + std::to_string(chosen) + " has NAXIS=" +
                            std::to_string(naxis) + "; Blink needs a 2-D image");
+  }
+  // CFITSIO's own reading of the header decides where the data lies; the check
+  // above can read a mangled header differently (found by tests/fuzz/fuzz_fits.cc).
+  LONGLONG head_start = 0, data_start = 0, data_end = 0;
+  fits_get_hduaddrll(fits.get(), &head_start, &data_start, &data_end, &status);
+  if (status != 0) return Status::corrupt("locating the data of HDU " + std::to_string(chosen) + ": " + cfitsio_error(status));
+  if (data_end > LONGLONG(size)) {
+    return Status::corrupt("FITS payload is truncated: HDU " + std::to_string(chosen) + " needs " +
+                           std::to_string(data_end) + " bytes, the payload has " + std::to_string(size));
   }
   switch (bitpix) {
     case BYTE_IMG: case SHORT_IMG: case LONG_IMG: case LONGLONG_IMG: case FLOAT_IMG: case DOUBLE_IMG:

@@ -37,6 +37,8 @@ TEST_CASE("config: an empty file gives the documented defaults") {
   CHECK(c.alerts.endpoint == "tcp://127.0.0.1:5556");
   CHECK(c.http.listen == "127.0.0.1:8080");
   CHECK(c.http.web_root.empty());
+  CHECK(c.http.operator_token.empty());
+  CHECK(c.http.ready_stall_seconds == 300);
   CHECK(c.metrics.listen == "127.0.0.1:9464");
   CHECK(c.state.dir == "./blink-state");
   CHECK(c.pipeline.workers == 2);

@@ -92,7 +92,7 @@ TEST_CASE("envelope: each wrong field is named with what was sent") {
   }
 }
 
-TEST_CASE("envelope: an unknown schema is its own reason; a missing one is a bad envelope") {
+TEST_CASE("envelope: an unknown schema is its own reason and a missing one is a bad envelope") {
   Json j = valid();
   j["schema"] = "blink.exposure/2";
   Rejection r = rejection_of(j);

@@ -17,12 +17,14 @@ packages=(
   nlohmann-json3-dev
   libcli11-dev
   libsystemd-dev systemd
+  dpkg-dev  # cpack -G DEB: dpkg-shlibdeps works out the package's Depends
   # prometheus and promtool for tests/test_prometheus.cc. The tests run their own
   # server on a free loopback port and never use the package's service (port
   # 9090, started on install unless policy-rc.d forbids it, as in Docker images).
   prometheus
   curl python3
   fitsh  # ficonv: the reference subtraction blink-bench compares against
+  clang-14 libclang-rt-14-dev  # tools/fuzz.sh: libFuzzer and the sanitizer runtimes
 )
 
 SUDO=""
