@@ -23,6 +23,9 @@ struct Candidate {
   int npix = 0;               // connected pixels above threshold
   bool on_mask = false;       // touches saturated, edge, bad or cosmic-ray pixels
   double real_bogus = 0;      // probability that this is a real astrophysical change
+  // Index into DifferenceResult::fakes when this is an injected fake, else -1.
+  // Set after measurement and scoring, which never look at it.
+  int fake_index = -1;
 };
 
 }  // namespace blink

@@ -72,11 +72,15 @@ class SourceGrid {
 }  // namespace
 
 Result<DifferenceResult> DifferencePipeline::process(const FitsImage& science, const PreparedReference& reference,
-                                                      const Mask* bad_pixels) const {
+                                                      const Mask* bad_pixels, uint64_t fake_seed) const {
   DifferenceResult result;
   StageTimings& t = result.timings;
   const int threads = std::max(1, options_.threads);
-  auto sci_r = prepare_image(science, options_, t, "", bad_pixels);
+  // Fakes go in while the science image is prepared, before alignment and
+  // subtraction, so they meet every stage a real new source meets.
+  FakeOptions fakes = options_.fakes;
+  fakes.seed = mix_seeds(options_.fakes.seed, fake_seed);
+  auto sci_r = prepare_image(science, options_, t, "", bad_pixels, fakes.per_exposure > 0 ? &fakes : nullptr);
   if (!sci_r) return sci_r.status().with_context("preparing science image");
   const PreparedImage& sci = *sci_r;
   const PreparedImage& ref = reference.image;
@@ -183,6 +187,9 @@ Result<DifferenceResult> DifferencePipeline::process(const FitsImage& science, c
 
   for (Candidate& c : cands) c.real_bogus = heuristic_real_bogus(c);
   timer.mark("score");
+  // Only now, after measurement and score, is a candidate told it is a fake.
+  if (!sci.fakes.empty()) match_fakes(cands, sci.fakes, std::max(1.5, 0.5 * sci.psf.fwhm));
+  result.fakes = std::move(sci_r->fakes);
   result.candidates = std::move(cands);
   result.defects = std::move(sci_r->defects);
   auto products = std::make_shared<DifferenceProducts>();

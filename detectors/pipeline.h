@@ -9,6 +9,7 @@
 
 #include "bad_pixels.h"
 #include "candidate.h"
+#include "fakes.h"
 #include "fits_io.h"
 #include "status.h"
 
@@ -24,6 +25,7 @@ struct PipelineOptions {
   int max_candidates = 2000;      // per exposure; the most significant are kept
   int threads = 2;                // FFT and per-row work may use this many
   std::string method = "auto";  // "alard-lupton", "zogy", or "auto" (ZOGY, Alard-Lupton when ZOGY cannot run)
+  FakeOptions fakes;              // synthetic sources injected into science images; off by default
 };
 
 // A reference image made ready for subtraction: background removed, stars
@@ -43,6 +45,9 @@ struct DifferenceResult {
   double reference_fwhm = 0;   // pixels
   int matched_stars = 0;       // stars matched between the images for the alignment
   DefectObservation defects;   // the science image's sharp pixels and warm columns
+  // The synthetic sources injected into the science image (options.fakes);
+  // Candidate::fake_index points into this list.
+  std::vector<InjectedFake> fakes;
   // The science, aligned reference and difference images, for cutouts and forced photometry.
   std::shared_ptr<const DifferenceProducts> products;
 };
@@ -54,8 +59,11 @@ class DifferencePipeline {
 
   Result<std::shared_ptr<const PreparedReference>> prepare_reference(const FitsImage& reference) const;
   // `bad_pixels` (kMaskBadPixel, the science detector's size) is optional.
+  // `fake_seed` (e.g. a hash of the exposure id) is mixed with
+  // options.fakes.seed to place this exposure's fakes; it changes nothing
+  // when options.fakes.per_exposure is 0.
   Result<DifferenceResult> process(const FitsImage& science, const PreparedReference& reference,
-                                   const Mask* bad_pixels = nullptr) const;
+                                   const Mask* bad_pixels = nullptr, uint64_t fake_seed = 0) const;
 
  private:
   PipelineOptions options_;

@@ -12,7 +12,7 @@ namespace blink {
 
 Result<PreparedImage> prepare_image(const FitsImage& fits, const PipelineOptions& options,
                                     StageTimings& timings, const std::string& prefix,
-                                    const Mask* bad_pixels) {
+                                    const Mask* bad_pixels, const FakeOptions* fakes) {
   StageTimer timer(timings);
   const Image& raw = fits.image;
   const int w = raw.width, h = raw.height;
@@ -61,6 +61,14 @@ Result<PreparedImage> prepare_image(const FitsImage& fits, const PipelineOptions
                            " sources but no bright isolated star to measure the PSF");
   }
   timer.mark(prefix + "sources");
+
+  if (fakes && fakes->per_exposure > 0) {
+    out.fakes = choose_fakes(*fakes, out.mask, out.sources, out.psf.fwhm, out.magzp);
+    Image psf = fake_psf(out.image, out.mask, out.sources, out.psf.fwhm);
+    // Photon noise only when GAIN says what a count is, as for the variance's source term below.
+    inject_fakes(out.image, psf, out.fakes, fits.gain ? out.gain : 0.0, fakes->seed);
+    timer.mark(prefix + "inject_fakes");
+  }
 
   out.variance = Image(w, h);
   const float inv_gain = float(1.0 / out.gain);
