@@ -20,21 +20,41 @@
 #include "status_api.h"
 #include "store.h"
 #include "systemd_notify.h"
+#include "volunteer_api.h"
+#include "volunteer_service.h"
 
 namespace blink {
 namespace {
 
 ProcessingSettings processing_settings(const Config& c) {
   return {std::make_shared<const DifferencePipeline>(pipeline_options(c)),
-          DecodeLimits{c.limits.max_image_pixels, 65536}};
+          DecodeLimits{c.limits.max_image_pixels, 65536},
+          c.review.artefact_subjects_per_exposure};
+}
+
+ReviewSettings review_settings(const Config& c) {
+  ReviewSettings r;
+  r.retirement.real_threshold = c.review.real_threshold;
+  r.retirement.bogus_threshold = c.review.bogus_threshold;
+  r.retirement.max_votes = c.review.max_votes;
+  r.lease_seconds = c.review.lease_seconds;
+  r.training_rate_initial = c.review.training_rate_initial;
+  r.training_rate_floor = c.review.training_rate_floor;
+  r.training_rate_half_life = c.review.training_rate_half_life;
+  return r;
 }
 
 // Sends STATUS= every few seconds and feeds the watchdog while the pipeline
 // progresses (see watchdog_should_ping). Runs on its own thread until stopped.
 class Monitor {
  public:
-  Monitor(ServiceManager& manager, Metrics& metrics, const Service& service)
-      : manager_(manager), metrics_(metrics), service_(service), thread_([this] { run(); }) {}
+  Monitor(ServiceManager& manager, Metrics& metrics, const Service& service,
+          VolunteerService& volunteers)
+      : manager_(manager),
+        metrics_(metrics),
+        service_(service),
+        volunteers_(volunteers),
+        thread_([this] { run(); }) {}
   ~Monitor() {
     {
       std::lock_guard lock(mutex_);
@@ -64,6 +84,7 @@ class Monitor {
       if (now - last_status >= std::chrono::seconds(5)) {
         manager_.status(
             status_line(metrics_.totals(), service_.queue_depth(), service_.in_flight()));
+        volunteers_.refresh_metrics();
         last_status = now;
       }
       if (watchdog && now - last_check >= check_every) {
@@ -83,6 +104,7 @@ class Monitor {
   ServiceManager& manager_;
   Metrics& metrics_;
   const Service& service_;
+  VolunteerService& volunteers_;
   std::mutex mutex_;
   std::condition_variable wake_;
   bool stop_ = false;
@@ -96,7 +118,7 @@ std::string joined(const std::vector<std::string>& items) {
 }
 
 void reload(Config& running, const std::optional<std::string>& path, ServiceManager& manager,
-            Router& router, SettingsHolder& settings) {
+            Router& router, SettingsHolder& settings, VolunteerService& volunteers) {
   manager.reloading();
   if (!path) {
     log_info("reload: running on embedded defaults (no --config); nothing to re-read");
@@ -115,9 +137,11 @@ void reload(Config& running, const std::optional<std::string>& path, ServiceMana
   set_log_level(running.log.level);
   router.set_thresholds({running.routing.alert_threshold, running.routing.archive_threshold});
   settings.set(processing_settings(running));
+  volunteers.set_settings(review_settings(running));
   std::string line =
-      "reload applied: routing, log level, subtraction, detection, background, photometry, "
-      "limits, threads_per_exposure (exposures in progress finish with the previous settings)";
+      "reload applied: routing, review, fakes, log level, subtraction, detection, background, "
+      "photometry, limits, threads_per_exposure (exposures in progress finish with the previous "
+      "settings)";
   if (!ignored.empty()) line += "; ignored until restart: " + joined(ignored);
   if (ignored.empty()) {
     log_info(line);
@@ -147,6 +171,12 @@ int run_daemon(const Config& config, const std::optional<std::string>& config_pa
     log_error("cannot open the database: " + store.status().message());
     return 1;
   }
+  const std::string db_path = (std::filesystem::path(running.state.dir) / "blink.db").string();
+  auto reviews = ReviewStore::open(db_path);
+  if (!reviews) {
+    log_error("cannot open the review tables: " + reviews.status().message());
+    return 1;
+  }
   Metrics metrics(BLINK_VERSION);
   auto metrics_server = MetricsServer::start(running.metrics.listen, metrics);
   if (!metrics_server) {
@@ -169,10 +199,13 @@ int run_daemon(const Config& config, const std::optional<std::string>& config_pa
   Service service({**store, spool, references, defects, **publisher, metrics, router, settings},
                   options);
 
+  VolunteerService volunteers(**reviews, **store, **publisher, &metrics, review_settings(running));
+  VolunteerApi volunteer_api(volunteers, running.http.operator_token);
+
   Readiness readiness;
   readiness.set_not_ready("loading references");
   DaemonApi api(readiness, **store, references, metrics, service,
-                std::chrono::seconds(running.http.ready_stall_seconds));
+                std::chrono::seconds(running.http.ready_stall_seconds), &volunteer_api);
   const auto web_root = resolve_web_root(running.http.web_root);
   auto http = HttpServer::start(running.http.listen, web_root, api, running.http.operator_token);
   if (!http) {
@@ -214,12 +247,12 @@ int run_daemon(const Config& config, const std::optional<std::string>& config_pa
            kv("metrics_port", (*metrics_server)->port()) + " " +
            kv("references", references.size()) + " " + kv("workers", running.pipeline.workers) +
            " " + kv("web_root", web_root.string()));
-  auto monitor = std::make_unique<Monitor>(manager, metrics, service);
+  auto monitor = std::make_unique<Monitor>(manager, metrics, service, volunteers);
 
   // The main thread is the signal thread from here on.
   for (;;) {
     int sig = wait_for_signal(std::chrono::milliseconds(500));
-    if (sig == SIGHUP) reload(running, config_path, manager, router, settings);
+    if (sig == SIGHUP) reload(running, config_path, manager, router, settings, volunteers);
     if (sig == SIGTERM || sig == SIGINT) break;
   }
 

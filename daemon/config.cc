@@ -244,6 +244,12 @@ const std::vector<SectionDef>& sections() {
       {"background", "Background estimation."},
       {"photometry", "Values used when an exposure's FITS header lacks them."},
       {"routing", "Where each candidate goes, by its real/bogus score."},
+      {"review",
+       "The volunteers' review queue: SWAP skill-weighted posteriors, retirement, training\n"
+       "subjects."},
+      {"fakes",
+       "Synthetic point sources added to each science image before subtraction: they measure\n"
+       "completeness and become training subjects for volunteers. Never published."},
       {"limits", "Bounds on input, checked before memory is allocated."},
       {"log", "Logging to stderr (journald understands the level markers)."},
   };
@@ -354,6 +360,40 @@ const std::vector<KeyDef>& key_defs() {
                  "real_bogus < this: candidate.rejected (archived). In between: candidate.review,\n"
                  "for volunteers.",
                  Reload::kLive, BLINK_FIELD(routing.archive_threshold), 0.0, 1.0),
+      number_key("review", "real_threshold",
+                 "A subject whose posterior P(real) reaches this retires as real.", Reload::kLive,
+                 BLINK_FIELD(review.real_threshold), 0.5, 1.0),
+      number_key("review", "bogus_threshold",
+                 "A subject whose posterior P(real) falls to this retires as bogus.",
+                 Reload::kLive, BLINK_FIELD(review.bogus_threshold), 0.0, 0.5),
+      integer_key<int>("review", "max_votes",
+                       "A subject still undecided after this many votes retires as undecided.",
+                       Reload::kLive, BLINK_FIELD(review.max_votes), 1, 1000),
+      number_key("review", "lease_seconds",
+                 "How long a subject shown to a volunteer is kept for them. It returns to the\n"
+                 "queue silently afterwards: no deadline, no penalty.",
+                 Reload::kLive, BLINK_FIELD(review.lease_seconds), 10.0, 86400.0),
+      number_key("review", "training_rate_initial",
+                 "Share of training subjects shown to a newcomer.", Reload::kLive,
+                 BLINK_FIELD(review.training_rate_initial), 0.0, 1.0),
+      number_key("review", "training_rate_floor",
+                 "Share of training subjects shown to the most experienced volunteers.",
+                 Reload::kLive, BLINK_FIELD(review.training_rate_floor), 0.0, 1.0),
+      number_key("review", "training_rate_half_life",
+                 "Classifications after which the training share has fallen halfway to the floor.",
+                 Reload::kLive, BLINK_FIELD(review.training_rate_half_life), 1.0, 1e6),
+      integer_key<int>("review", "artefact_subjects_per_exposure",
+                       "Archived candidates with an unmistakable artefact signature (on a masked\n"
+                       "pixel, far sharper than the PSF, or a dipole) kept per exposure as\n"
+                       "training subjects whose truth is \"bogus\".",
+                       Reload::kLive, BLINK_FIELD(review.artefact_subjects_per_exposure), 0, 100),
+      integer_key<int>("fakes", "per_exposure",
+                       "Point sources injected into each science exposure; 0 turns injection off.",
+                       Reload::kLive, BLINK_FIELD(fakes.per_exposure), 0, 1000),
+      number_key("fakes", "mag_min", "Brightest injected magnitude.", Reload::kLive,
+                 BLINK_FIELD(fakes.mag_min), 0.0, 40.0),
+      number_key("fakes", "mag_max", "Faintest injected magnitude.", Reload::kLive,
+                 BLINK_FIELD(fakes.mag_max), 0.0, 40.0),
       integer_key<int64_t>(
           "limits", "max_image_pixels",
           "Largest image (width x height) decoded; larger ones are rejected as bad_fits.",
@@ -438,6 +478,14 @@ Result<Config> parse_config(std::string_view toml_text, std::string_view origin)
       def->read(node, config, at(origin, node), errors);
     }
   }
+  if (config.fakes.mag_max < config.fakes.mag_min)
+    errors.push_back(std::string(origin) + ": fakes.mag_max (" + bound_text(config.fakes.mag_max) +
+                     ") must be >= fakes.mag_min (" + bound_text(config.fakes.mag_min) + ")");
+  if (config.review.training_rate_floor > config.review.training_rate_initial)
+    errors.push_back(std::string(origin) + ": review.training_rate_floor (" +
+                     bound_text(config.review.training_rate_floor) +
+                     ") must be <= review.training_rate_initial (" +
+                     bound_text(config.review.training_rate_initial) + ")");
   if (config.routing.alert_threshold < config.routing.archive_threshold) {
     errors.push_back(std::string(origin) + ": routing.alert_threshold (" +
                      bound_text(config.routing.alert_threshold) +
@@ -513,6 +561,9 @@ PipelineOptions pipeline_options(const Config& config) {
   o.default_magzp = config.photometry.default_magzp;
   o.threads = config.pipeline.threads_per_exposure;
   o.method = config.subtraction.method;
+  o.fakes.per_exposure = config.fakes.per_exposure;
+  o.fakes.mag_min = config.fakes.mag_min;
+  o.fakes.mag_max = config.fakes.mag_max;
   return o;
 }
 

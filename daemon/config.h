@@ -73,6 +73,20 @@ struct Config {
     double alert_threshold = 0.8;
     double archive_threshold = 0.2;
   } routing;
+  struct Review {
+    double real_threshold = 0.99;   // posterior >= this: retired as real
+    double bogus_threshold = 0.01;  // posterior <= this: retired as bogus
+    int max_votes = 15;             // retired as undecided after this many
+    double lease_seconds = 1800;    // a subject shown and not answered returns silently
+    double training_rate_initial = 0.5;
+    double training_rate_floor = 0.05;
+    double training_rate_half_life = 20;  // classifications
+    int artefact_subjects_per_exposure = 2;  // unmistakable artefacts kept as training
+  } review;
+  struct Fakes {
+    int per_exposure = 5;
+    double mag_min = 18.5, mag_max = 22.0;
+  } fakes;
   struct Limits {
     int64_t max_image_pixels = int64_t(16384) * 16384;
   } limits;

@@ -13,6 +13,7 @@
 #include "http_query.h"
 #include "log.h"
 #include "server_stop.h"
+#include "volunteer_api.h"
 
 #ifndef BLINK_SOURCE_WEB_DIR
 #define BLINK_SOURCE_WEB_DIR ""
@@ -24,18 +25,31 @@ namespace {
 
 constexpr size_t kMaxStaticFileBytes = 16 << 20;
 
+// Every response: the page loads nothing from elsewhere, runs no inline
+// script, cannot be framed, and leaks no URL to other sites.
+constexpr const char* kSecurityHeaders =
+    "X-Content-Type-Options: nosniff\r\n"
+    "Content-Security-Policy: default-src 'self'; img-src 'self' data:; object-src 'none'; "
+    "base-uri 'none'; frame-ancestors 'none'; form-action 'self'\r\n"
+    "X-Frame-Options: DENY\r\n"
+    "Referrer-Policy: no-referrer\r\n";
+
 void respond(mg_connection* conn, int code, std::string_view content_type, std::string_view body,
-             bool head, const char* extra_headers = "") {
+             bool head, std::string_view extra_headers = "") {
+  // Responses are not cached unless the handler says otherwise.
+  const bool cache_set = extra_headers.find("Cache-Control:") != std::string_view::npos;
   mg_printf(conn,
             "HTTP/1.1 %d %s\r\n"
             "Content-Type: %.*s\r\n"
             "Content-Length: %zu\r\n"
-            "X-Content-Type-Options: nosniff\r\n"
-            "Cache-Control: no-store\r\n"
+            "%s"
+            "%s"
             "Connection: close\r\n"
-            "%s\r\n",
+            "%.*s\r\n",
             code, mg_get_response_code_text(conn, code), int(content_type.size()),
-            content_type.data(), body.size(), extra_headers);
+            content_type.data(), body.size(), kSecurityHeaders,
+            cache_set ? "" : "Cache-Control: no-store\r\n", int(extra_headers.size()),
+            extra_headers.data());
   if (!head && !body.empty()) mg_write(conn, body.data(), body.size());
 }
 
@@ -141,10 +155,53 @@ int HttpServer::handle(mg_connection* conn, void* self) {
   return static_cast<HttpServer*>(self)->dispatch(conn);
 }
 
+// Reads the request body, up to kMaxRequestBodyBytes; nullopt when larger.
+static std::optional<std::string> read_body(mg_connection* conn, const mg_request_info* ri) {
+  if (ri->content_length > (long long)kMaxRequestBodyBytes) return std::nullopt;
+  std::string body;
+  char buf[4096];
+  for (;;) {
+    int n = mg_read(conn, buf, sizeof buf);
+    if (n <= 0) break;
+    body.append(buf, size_t(n));
+    if (body.size() > kMaxRequestBodyBytes) return std::nullopt;
+  }
+  return body;
+}
+
 int HttpServer::dispatch(mg_connection* conn) {
   const mg_request_info* ri = mg_get_request_info(conn);
   const std::string method = ri->request_method ? ri->request_method : "";
   const bool head = method == "HEAD";
+  if (VolunteerApi* api = backend_.volunteers()) {
+    HttpRequest request;
+    request.method = method;
+    request.path = ri->local_uri_raw ? ri->local_uri_raw : (ri->local_uri ? ri->local_uri : "/");
+    request.query = ri->query_string ? ri->query_string : "";
+    if (const char* auth = mg_get_header(conn, "Authorization")) request.authorization = auth;
+    request.remote_address = ri->remote_addr;
+    if (method == "POST" || method == "PUT" || method == "DELETE" || method == "PATCH") {
+      auto body = read_body(conn, ri);
+      if (!body) {
+        respond_error(conn, 413,
+                      "request body larger than " + std::to_string(kMaxRequestBodyBytes) +
+                          " bytes",
+                      false);
+        return 413;
+      }
+      request.body = std::move(*body);
+    }
+    try {
+      if (auto response = api->handle(request)) {
+        respond(conn, response->code, response->content_type, response->body, head,
+                response->extra_headers);
+        return response->code;
+      }
+    } catch (const std::exception& e) {
+      respond_error(conn, 500, std::string("internal error: ") + e.what(), head);
+      return 500;
+    }
+  }
   if (method == "POST" && ri->local_uri && std::string_view(ri->local_uri) == "/api/v1/reload") {
     try {
       return serve_operator(conn);
@@ -233,13 +290,6 @@ int HttpServer::dispatch(mg_connection* conn) {
     respond_error(conn, 500, std::string("internal error: ") + e.what(), head);
     return 500;
   }
-}
-
-static bool same_secret(std::string_view a, std::string_view b) {
-  // Constant time for equal lengths: the comparison does not leak a prefix.
-  unsigned char diff = a.size() == b.size() ? 0 : 1;
-  for (size_t i = 0; i < a.size() && i < b.size(); ++i) diff |= a[i] ^ b[i];
-  return diff == 0;
 }
 
 int HttpServer::serve_operator(mg_connection* conn) {

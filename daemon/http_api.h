@@ -10,6 +10,7 @@
 //   POST /api/v1/reload             operator: same reload as SIGHUP; 202 once requested.
 //                                   Needs "Authorization: Bearer <http.operator_token>";
 //                                   403 while no token is configured, 401 on a wrong one.
+//   /api/v1/volunteers, next, classifications, me, cutouts/...   see volunteer_api.h
 //   GET /, /<file>                  files under the web root only
 #pragma once
 
@@ -28,6 +29,8 @@ struct mg_connection;
 namespace blink {
 
 inline constexpr int kMaxApiLimit = 500;
+inline constexpr size_t kMaxRequestBodyBytes = 64 * 1024;
+class VolunteerApi;
 
 // What the API reads. Called from civetweb's threads, so implementations are
 // thread-safe. The daemon implements it over its service and store; tests fake it.
@@ -41,6 +44,8 @@ class ApiBackend {
   virtual Result<nlohmann::ordered_json> exposures(int limit) = 0;
   // Asks for a configuration reload (as SIGHUP does); returns once requested.
   virtual Status request_reload() { return Status::unavailable("reload is not supported here"); }
+  // The volunteers' API (volunteer_api.h), or null when this server has none.
+  virtual VolunteerApi* volunteers() { return nullptr; }
 };
 
 // Owns the civetweb server; its threads call the backend. Stops (and waits

@@ -29,6 +29,30 @@ std::optional<int> parse_limit(const std::optional<std::string>& text, int fallb
   return v > max_limit ? max_limit : int(v);
 }
 
+std::optional<std::string> decode_path_segment(std::string_view segment) {
+  auto hex = [](char c) -> int {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    return -1;
+  };
+  std::string out;
+  for (size_t i = 0; i < segment.size(); ++i) {
+    char c = segment[i];
+    if (c == '%') {
+      if (i + 2 >= segment.size()) return std::nullopt;
+      int hi = hex(segment[i + 1]), lo = hex(segment[i + 2]);
+      if (hi < 0 || lo < 0) return std::nullopt;
+      c = char(hi * 16 + lo);
+      i += 2;
+    }
+    if (c == '\0' || c == '/') return std::nullopt;
+    out += c;
+    if (out.size() > 255) return std::nullopt;
+  }
+  return out;
+}
+
 bool has_dot_dot_segment(std::string_view uri) {
   size_t start = 0;
   while (start <= uri.size()) {

@@ -17,6 +17,10 @@ std::optional<std::string> query_param(std::string_view query, const char* name)
 // when malformed (empty, not a whole number, below 1).
 std::optional<int> parse_limit(const std::optional<std::string>& text, int fallback, int max_limit);
 
+// One path segment, percent-decoded ('+' stays '+'): nullopt when malformed
+// (a bad escape), when it decodes to a NUL or '/', or when longer than 255 bytes.
+std::optional<std::string> decode_path_segment(std::string_view segment);
+
 // True when one '/'-separated segment of `uri` is exactly "..".
 bool has_dot_dot_segment(std::string_view uri);
 

@@ -84,6 +84,51 @@ Metrics::Metrics(const std::string& version) : registry_(std::make_shared<promet
                       .Help("Measured over expected noise of difference images")
                       .Register(*registry_)
                       .Add({}, kNoiseRatioBuckets);
+  signups_ = &prometheus::BuildCounter()
+                  .Name("blink_volunteer_signups_total")
+                  .Help("Volunteers who signed up")
+                  .Register(*registry_)
+                  .Add({});
+  auto& classifications =
+      prometheus::BuildCounter()
+          .Name("blink_classifications_total")
+          .Help("Volunteer classifications, by answer and by subject kind (training: known truth)")
+          .Register(*registry_);
+  for (const char* answer : {"real", "bogus", "odd"})
+    for (const char* kind : {"candidate", "training"})
+      classifications_[std::string(answer) + "/" + kind] =
+          &classifications.Add({{"answer", answer}, {"subject", kind}});
+  auto& finished = prometheus::BuildCounter()
+                       .Name("blink_review_retirements_total")
+                       .Help("Review subjects retired, by verdict (escalated: sent to operators)")
+                       .Register(*registry_);
+  for (const char* outcome : {"real", "bogus", "undecided", "escalated"})
+    finished_[outcome] = &finished.Add({{"verdict", outcome}});
+  review_depth_ = &prometheus::BuildGauge()
+                       .Name("blink_review_queue_depth")
+                       .Help("Candidates waiting for volunteers' votes (training subjects excluded)")
+                       .Register(*registry_)
+                       .Add({});
+  review_oldest_ = &prometheus::BuildGauge()
+                        .Name("blink_review_queue_oldest_age_seconds")
+                        .Help("Age of the oldest candidate still waiting for votes")
+                        .Register(*registry_)
+                        .Add({});
+  volunteers_active_ = &prometheus::BuildGauge()
+                            .Name("blink_volunteers_active")
+                            .Help("Volunteers who classified in the last 15 minutes")
+                            .Register(*registry_)
+                            .Add({});
+  fakes_injected_ = &prometheus::BuildCounter()
+                         .Name("blink_fakes_injected_total")
+                         .Help("Synthetic point sources injected into science exposures")
+                         .Register(*registry_)
+                         .Add({});
+  fakes_recovered_ = &prometheus::BuildCounter()
+                          .Name("blink_fakes_recovered_total")
+                          .Help("Injected synthetic sources recovered as candidates")
+                          .Register(*registry_)
+                          .Add({});
   prometheus::BuildGauge()
       .Name("blink_build_info")
       .Help("Always 1; the version is in the label")
@@ -128,6 +173,30 @@ void Metrics::difference_noise_ratio(double ratio) {
   if (!std::isfinite(ratio)) return;
   noise_ratio_last_->Set(ratio);
   noise_ratio_->Observe(ratio);
+}
+
+void Metrics::volunteer_signed_up() { signups_->Increment(); }
+
+void Metrics::classification(std::string_view answer, bool training) {
+  auto it = classifications_.find(std::string(answer) + (training ? "/training" : "/candidate"));
+  if (it != classifications_.end()) it->second->Increment();
+}
+
+void Metrics::subject_finished(std::string_view outcome) {
+  auto it = finished_.find(outcome);
+  if (it != finished_.end()) it->second->Increment();
+}
+
+void Metrics::set_review_queue(int open_subjects, double oldest_age_seconds,
+                               int active_volunteers) {
+  review_depth_->Set(open_subjects);
+  review_oldest_->Set(oldest_age_seconds);
+  volunteers_active_->Set(active_volunteers);
+}
+
+void Metrics::fakes(int injected, int recovered) {
+  if (injected > 0) fakes_injected_->Increment(injected);
+  if (recovered > 0) fakes_recovered_->Increment(recovered);
 }
 
 MetricsTotals Metrics::totals() const {

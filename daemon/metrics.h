@@ -10,6 +10,7 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <string_view>
 
 #include "envelope.h"
 #include "rejection.h"
@@ -52,6 +53,13 @@ class Metrics {
   void set_queue_depth(size_t depth);
   void set_references(size_t count);
   void difference_noise_ratio(double ratio);
+  // The volunteer review. `answer` is real, bogus or odd.
+  void volunteer_signed_up();
+  void classification(std::string_view answer, bool training);
+  // `outcome`: real, bogus, undecided or escalated.
+  void subject_finished(std::string_view outcome);
+  void set_review_queue(int open_subjects, double oldest_age_seconds, int active_volunteers);
+  void fakes(int injected, int recovered);
 
   MetricsTotals totals() const;
 
@@ -69,6 +77,14 @@ class Metrics {
   prometheus::Gauge* references_;
   prometheus::Gauge* noise_ratio_last_;
   prometheus::Histogram* noise_ratio_;
+  prometheus::Counter* signups_;
+  std::map<std::string, prometheus::Counter*, std::less<>> classifications_;  // "answer/kind"
+  std::map<std::string, prometheus::Counter*, std::less<>> finished_;
+  prometheus::Gauge* review_depth_;
+  prometheus::Gauge* review_oldest_;
+  prometheus::Gauge* volunteers_active_;
+  prometheus::Counter* fakes_injected_;
+  prometheus::Counter* fakes_recovered_;
 };
 
 // The HTTP endpoint Prometheus scrapes (http://<listen>/metrics). It holds

@@ -7,12 +7,21 @@
 #include "clock.h"
 #include "log.h"
 #include "prepared_image.h"
+#include "review_intake.h"
 #include "wcs.h"
 
 namespace blink {
 namespace {
 
 using SteadyClock = std::chrono::steady_clock;
+
+// FNV-1a: the same exposure gets the same fakes on every machine and build
+// (std::hash promises neither), so a re-processed exposure matches its first run.
+uint64_t stable_hash(const std::string& s) {
+  uint64_t h = 1469598103934665603ull;
+  for (unsigned char c : s) h = (h ^ c) * 1099511628211ull;
+  return h;
+}
 
 double seconds_since(SteadyClock::time_point t) {
   return std::chrono::duration<double>(SteadyClock::now() - t).count();
@@ -213,8 +222,9 @@ void ExposureProcessor::process_science(Run& run, const FitsImage& fits) {
 
   // This detector's known defects in, what this exposure shows of them out.
   auto bad_pixels = ctx_.defects.mask(e.ccd, fits.image.width, fits.image.height);
-  auto result =
-      run.settings.pipeline->process(fits, *reference, bad_pixels ? &*bad_pixels : nullptr);
+  auto result = run.settings.pipeline->process(fits, *reference,
+                                               bad_pixels ? &*bad_pixels : nullptr,
+                                               stable_hash(e.exposure_id));
   if (result) ctx_.defects.observe(e.ccd, result->defects);
   if (!result) {
     reject(run, {reason_for_pipeline_error(result.status()), result.status().message()});
@@ -225,17 +235,37 @@ void ExposureProcessor::process_science(Run& run, const FitsImage& fits) {
   std::vector<RoutedCandidate> routed;
   routed.reserve(result->candidates.size());
   int counts[3] = {0, 0, 0};
+  std::vector<FakeRow> fakes;
+  for (const InjectedFake& f : result->fakes)
+    fakes.push_back({f.index, f.x, f.y, f.flux, f.mag, f.near_host, ""});
   for (size_t i = 0; i < result->candidates.size(); ++i) {
     const Candidate& c = result->candidates[i];
     RouteDecision d = ctx_.router.route(c.real_bogus);
-    counts[int(d.route)] += 1;
-    routed.push_back(
-        {candidate_id(e.exposure_id, int(i)), int(i), c, d.route, std::move(d.reason)});
+    RoutedCandidate r;
+    r.candidate_id = candidate_id(e.exposure_id, int(i));
+    r.index = int(i);
+    r.measured = c;
+    r.route = d.route;
+    r.route_reason = std::move(d.reason);
+    if (c.fake_index >= 0 && size_t(c.fake_index) < fakes.size()) {
+      fakes[size_t(c.fake_index)].candidate_id = r.candidate_id;
+      r.route_reason = "injected fake (" + r.route_reason + "); kept for training, never published";
+    } else {
+      counts[int(d.route)] += 1;
+    }
+    routed.push_back(std::move(r));
   }
+  t = SteadyClock::now();
+  choose_subjects(routed, run.settings.artefact_subjects_per_exposure);
+  if (result->products)
+    for (RoutedCandidate& r : routed)
+      if (r.route == Route::kAlert || r.subject)
+        r.cutouts = make_cutouts(*result->products, r.measured.x, r.measured.y);
+  run.timings.emplace_back("cutouts", seconds_since(t));
 
   t = SteadyClock::now();
   ExposureOutcome outcome{result->method, result->noise_ratio, unix_now()};
-  if (Status s = ctx_.store.finish_science(e.exposure_id, outcome, routed); !s) {
+  if (Status s = ctx_.store.finish_science(e.exposure_id, outcome, routed, fakes); !s) {
     log_error("exposure " + e.exposure_id +
               ": cannot store candidates (left for the next start): " + s.message());
     return;
@@ -246,7 +276,8 @@ void ExposureProcessor::process_science(Run& run, const FitsImage& fits) {
   std::vector<OutgoingMessage> batch;
   batch.reserve(routed.size());
   for (const RoutedCandidate& r : routed)
-    batch.push_back({candidate_topic(r.route), candidate_json(e, result->method, r)});
+    if (r.measured.fake_index < 0)
+      batch.push_back({candidate_topic(r.route), candidate_json(e, result->method, r)});
   if (Status s = ctx_.sink.publish(std::move(batch)); !s)
     log_error("exposure " + e.exposure_id + ": " + s.message());
   run.timings.emplace_back("publish", seconds_since(t));
@@ -258,16 +289,24 @@ void ExposureProcessor::process_science(Run& run, const FitsImage& fits) {
   for (const auto& [stage, seconds] : run.timings) ctx_.metrics.stage_duration(stage, seconds);
   ctx_.metrics.exposure_duration(std::max(0.0, unix_now() - run.job.received_unix));
   ctx_.metrics.difference_noise_ratio(result->noise_ratio);
+  int recovered = 0;
+  for (const FakeRow& f : fakes) recovered += f.candidate_id.empty() ? 0 : 1;
+  ctx_.metrics.fakes(int(fakes.size()), recovered);
 
   char noise[32];
   std::snprintf(noise, sizeof noise, "%.3f", result->noise_ratio);
   std::string line = kv("exposure", e.exposure_id) + " kind=science " + kv("field", e.field) + " " +
                      kv("band", e.band) + " " + kv("ccd", e.ccd) + " " +
-                     kv("method", result->method) + " " + kv("candidates", routed.size()) + " " +
+                     kv("method", result->method) + " " +
+                     kv("candidates", routed.size() - size_t(recovered)) + " " +
                      kv("alert", counts[int(Route::kAlert)]) + " " +
                      kv("review", counts[int(Route::kReview)]) + " " +
                      kv("rejected", counts[int(Route::kRejected)]) + " noise_ratio=" + noise + " " +
                      kv("matched_stars", result->matched_stars) + " " +
+                     (fakes.empty() ? std::string()
+                                    : kv("fakes", std::to_string(recovered) + "/" +
+                                                      std::to_string(fakes.size())) +
+                                          " ") +
                      kv("total_ms", ms(seconds_since(run.started)));
   for (const auto& [stage, seconds] : run.timings) line += " " + stage + "_ms=" + ms(seconds);
   if (run.job.resumed) line += " resumed=1";

@@ -29,6 +29,9 @@ namespace blink {
 struct ProcessingSettings {
   std::shared_ptr<const DifferencePipeline> pipeline;
   DecodeLimits limits;
+  // Archived candidates with an unmistakable artefact signature queued per
+  // exposure as training subjects (truth "bogus") for volunteers.
+  int artefact_subjects_per_exposure = 2;
 };
 
 // The current ProcessingSettings; set by the reload, read by workers. Thread-safe.

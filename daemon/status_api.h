@@ -55,13 +55,15 @@ class StallWatch {
 class DaemonApi final : public ApiBackend {
  public:
   DaemonApi(Readiness& readiness, Store& store, ReferenceCache& references, Metrics& metrics,
-            const Service& service, std::chrono::seconds ready_stall = std::chrono::seconds(0))
+            const Service& service, std::chrono::seconds ready_stall = std::chrono::seconds(0),
+            VolunteerApi* volunteers = nullptr)
       : readiness_(readiness),
         store_(store),
         references_(references),
         metrics_(metrics),
         service_(service),
-        stall_(ready_stall) {}
+        stall_(ready_stall),
+        volunteers_(volunteers) {}
 
   // The start-up/shutdown reason, else "queue stalled: ..." (see StallWatch).
   std::string not_ready_reason() override;
@@ -70,6 +72,7 @@ class DaemonApi final : public ApiBackend {
   nlohmann::ordered_json status() override;
   Result<nlohmann::ordered_json> candidates(std::optional<Route> route, int limit) override;
   Result<nlohmann::ordered_json> exposures(int limit) override;
+  VolunteerApi* volunteers() override { return volunteers_; }
 
  private:
   Readiness& readiness_;
@@ -79,6 +82,7 @@ class DaemonApi final : public ApiBackend {
   const Service& service_;
   std::mutex stall_mutex_;
   StallWatch stall_;
+  VolunteerApi* volunteers_;
   const std::chrono::steady_clock::time_point started_ = std::chrono::steady_clock::now();
 };
 

@@ -2,13 +2,17 @@
 
 #include <sqlite3.h>
 
+#include "sqlite_util.h"
+#include "store_rows.h"
+
 #include <cmath>
+#include <cstring>
 #include <limits>
 
 namespace blink {
 namespace {
 
-// The schema, version 1. Every change bumps kSchemaVersion and adds a
+// The schema, version 2. Every change bumps kSchemaVersion and adds a
 // migration step in migrate(). Times are unix seconds (REAL, UTC).
 //   exposures   one row per exposure_id ever accepted or rejected with a
 //               valid envelope; state follows accepted -> processing -> done,
@@ -17,7 +21,22 @@ namespace {
 //               whole (same transaction as the exposure's `done`) so that
 //               re-processing after a crash is idempotent. Newest = largest rowid.
 //   refs        the current reference of each (field, band, ccd) and its file.
-constexpr int kSchemaVersion = 1;
+//   cutouts     science/reference/difference stamps of the candidates people
+//               or brokers see: float32 little-endian, row-major, NaN outside.
+//   fakes       the synthetic sources injected into each science exposure and
+//               the candidate that recovered each (NULL when missed).
+// The volunteer review (version 2; written by review_store.cc):
+//   subjects    candidates in the review queue, with the machine's prior, the
+//               running posterior and the verdict once retired. Training
+//               subjects (injected fakes, unmistakable artefacts) carry the truth.
+//   volunteers  display name, SHA-256 of the token (never the token), and the
+//               SWAP confusion counts learned from training subjects.
+//   votes       one per (subject, volunteer); kept when a volunteer leaves.
+//   leases      the subject each volunteer is looking at; expire silently.
+//   discoverers the first volunteers who said "real" on a subject retired real.
+// Subjects and votes name candidates by id without a foreign key: a candidate
+// row is only ever replaced before its exposure is done, never after.
+constexpr int kSchemaVersion = 2;
 constexpr const char* kSchema = R"sql(
 CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS exposures (
@@ -49,7 +68,8 @@ CREATE TABLE IF NOT EXISTS candidates (
   ref_distance REAL, ref_mag REAL, npix INTEGER, on_mask INTEGER,
   real_bogus    REAL,
   route         TEXT NOT NULL CHECK (route IN ('alert', 'review', 'rejected')),
-  route_reason  TEXT NOT NULL
+  route_reason  TEXT NOT NULL,
+  fake_index    INTEGER
 );
 CREATE INDEX IF NOT EXISTS candidates_by_exposure ON candidates (exposure_id);
 CREATE INDEX IF NOT EXISTS candidates_by_route ON candidates (route);
@@ -64,139 +84,82 @@ CREATE TABLE IF NOT EXISTS refs (
 );
 )sql";
 
-Status sql_error(sqlite3* db, const std::string& doing) {
-  int code = sqlite3_extended_errcode(db);
-  std::string msg = doing + ": " + sqlite3_errmsg(db) + " (SQLite " + std::to_string(code) + ")";
-  switch (code & 0xff) {
-    case SQLITE_CORRUPT:
-    case SQLITE_NOTADB:
-      return Status::corrupt(msg);
-    case SQLITE_BUSY:
-    case SQLITE_LOCKED:
-      return Status::unavailable(msg);
-    case SQLITE_CONSTRAINT:
-      return Status::invalid(msg);
-    default:
-      return Status::io_error(msg);
-  }
-}
-
-// A prepared statement, finalized on destruction. Binds are 1-based, in order.
-class Stmt {
- public:
-  Stmt(sqlite3* db, const char* sql) : db_(db) {
-    if (sqlite3_prepare_v2(db, sql, -1, &stmt_, nullptr) != SQLITE_OK)
-      status_ = sql_error(db, "preparing SQL");
-  }
-  ~Stmt() { sqlite3_finalize(stmt_); }
-  Stmt(const Stmt&) = delete;
-  Stmt& operator=(const Stmt&) = delete;
-
-  Stmt& bind(const std::string& v) {
-    return check(sqlite3_bind_text(stmt_, ++arg_, v.data(), int(v.size()), SQLITE_TRANSIENT));
-  }
-  Stmt& bind(std::string_view v) {
-    return check(sqlite3_bind_text(stmt_, ++arg_, v.data(), int(v.size()), SQLITE_TRANSIENT));
-  }
-  Stmt& bind(const char* v) { return bind(std::string_view(v)); }
-  Stmt& bind(int64_t v) { return check(sqlite3_bind_int64(stmt_, ++arg_, v)); }
-  Stmt& bind(int v) { return bind(int64_t(v)); }
-  Stmt& bind(bool v) { return bind(int64_t(v ? 1 : 0)); }
-  // NaN and infinities are stored as NULL.
-  Stmt& bind(double v) {
-    return check(std::isfinite(v) ? sqlite3_bind_double(stmt_, ++arg_, v)
-                                  : sqlite3_bind_null(stmt_, ++arg_));
-  }
-
-  // Steps once: true with a row, false when done; errors go to status().
-  bool step() {
-    if (!status_) return false;
-    int rc = sqlite3_step(stmt_);
-    if (rc == SQLITE_ROW) return true;
-    if (rc != SQLITE_DONE) status_ = sql_error(db_, "running SQL");
-    return false;
-  }
-  Status run() {
-    while (step()) {
-    }
-    return status_;
-  }
-  // Makes the statement ready to bind and run again.
-  void reset() {
-    sqlite3_reset(stmt_);
-    sqlite3_clear_bindings(stmt_);
-    arg_ = 0;
-  }
-  const Status& status() const { return status_; }
-
-  std::string text(int col) const {
-    auto p = sqlite3_column_text(stmt_, col);
-    return p ? std::string(reinterpret_cast<const char*>(p),
-                           size_t(sqlite3_column_bytes(stmt_, col)))
-             : "";
-  }
-  int64_t integer(int col) const { return sqlite3_column_int64(stmt_, col); }
-  double real(int col) const {  // NULL reads as NaN
-    return sqlite3_column_type(stmt_, col) == SQLITE_NULL ? std::numeric_limits<double>::quiet_NaN()
-                                                          : sqlite3_column_double(stmt_, col);
-  }
-
- private:
-  Stmt& check(int rc) {
-    if (rc != SQLITE_OK && status_) status_ = sql_error(db_, "binding SQL parameter");
-    return *this;
-  }
-  sqlite3* db_;
-  sqlite3_stmt* stmt_ = nullptr;
-  int arg_ = 0;
-  Status status_;
-};
-
-Status exec(sqlite3* db, const char* sql) {
-  char* err = nullptr;
-  if (sqlite3_exec(db, sql, nullptr, nullptr, &err) != SQLITE_OK) {
-    std::string msg = err ? err : "unknown error";
-    sqlite3_free(err);
-    return sql_error(db, std::string("executing ") + std::string(sql).substr(0, 40))
-        .with_context(msg);
-  }
-  return Status::ok();
-}
-
-// BEGIN IMMEDIATE ... COMMIT, rolled back unless commit() succeeds.
-class Transaction {
- public:
-  explicit Transaction(sqlite3* db) : db_(db), status_(exec(db, "BEGIN IMMEDIATE")) {}
-  ~Transaction() {
-    if (status_ && !committed_) exec(db_, "ROLLBACK");
-  }
-  const Status& status() const { return status_; }
-  Status commit() {
-    Status s = exec(db_, "COMMIT");
-    committed_ = s.is_ok();
-    return s;
-  }
-
- private:
-  sqlite3* db_;
-  Status status_;
-  bool committed_ = false;
-};
-
-Result<sqlite3*> open_connection(const std::string& path, bool read_only) {
-  sqlite3* db = nullptr;
-  int flags = (read_only ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE) |
-              SQLITE_OPEN_NOMUTEX;
-  if (sqlite3_open_v2(path.c_str(), &db, flags, nullptr) != SQLITE_OK) {
-    Status s = db ? sql_error(db, "opening " + path)
-                  : Status::io_error("opening " + path + ": out of memory");
-    sqlite3_close(db);
-    return s;
-  }
-  sqlite3_busy_timeout(db, 10000);
-  sqlite3_extended_result_codes(db, 1);
-  return db;
-}
+// Version 2: the review service. Also run on a version-1 database after
+// adding candidates.fake_index.
+constexpr const char* kSchemaV2 = R"sql(
+CREATE TABLE IF NOT EXISTS cutouts (
+  candidate_id TEXT PRIMARY KEY,
+  size         INTEGER NOT NULL,
+  science      BLOB NOT NULL,
+  reference    BLOB NOT NULL,
+  difference   BLOB NOT NULL
+);
+CREATE TABLE IF NOT EXISTS fakes (
+  exposure_id  TEXT NOT NULL,
+  idx          INTEGER NOT NULL,
+  x REAL, y REAL, flux REAL, mag REAL,
+  near_host    INTEGER NOT NULL,
+  candidate_id TEXT,
+  PRIMARY KEY (exposure_id, idx)
+);
+CREATE TABLE IF NOT EXISTS subjects (
+  candidate_id TEXT PRIMARY KEY,
+  created_unix REAL NOT NULL,
+  prior        REAL NOT NULL,
+  posterior    REAL NOT NULL,
+  n_votes      INTEGER NOT NULL DEFAULT 0,
+  state        TEXT NOT NULL CHECK (state IN ('open', 'retired', 'escalated')),
+  verdict      TEXT CHECK (verdict IN ('real', 'bogus', 'undecided')),
+  retired_unix REAL,
+  training     INTEGER NOT NULL DEFAULT 0,
+  truth        TEXT CHECK (truth IN ('real', 'bogus')),
+  truth_note   TEXT,
+  anomalous    INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX IF NOT EXISTS subjects_by_state ON subjects (state, training, created_unix);
+CREATE TABLE IF NOT EXISTS volunteers (
+  volunteer_id     INTEGER PRIMARY KEY,
+  display_name     TEXT NOT NULL,
+  token_hash       TEXT UNIQUE,
+  joined_unix      REAL NOT NULL,
+  deleted_unix     REAL,
+  last_active_unix REAL,
+  real_seen        REAL NOT NULL DEFAULT 0,
+  real_said_real   REAL NOT NULL DEFAULT 0,
+  bogus_seen       REAL NOT NULL DEFAULT 0,
+  bogus_said_bogus REAL NOT NULL DEFAULT 0,
+  training_seen    INTEGER NOT NULL DEFAULT 0,
+  classifications  INTEGER NOT NULL DEFAULT 0
+);
+CREATE TABLE IF NOT EXISTS votes (
+  vote_id          INTEGER PRIMARY KEY,
+  candidate_id     TEXT NOT NULL,
+  volunteer_id     INTEGER NOT NULL,
+  answer           TEXT NOT NULL CHECK (answer IN ('real', 'bogus', 'odd')),
+  comment          TEXT NOT NULL DEFAULT '',
+  voted_unix       REAL NOT NULL,
+  training         INTEGER NOT NULL,
+  correct          INTEGER,
+  posterior_before REAL,
+  posterior_after  REAL,
+  weight           REAL,
+  UNIQUE (candidate_id, volunteer_id)
+);
+CREATE INDEX IF NOT EXISTS votes_by_volunteer ON votes (volunteer_id, voted_unix);
+CREATE INDEX IF NOT EXISTS votes_by_time ON votes (voted_unix);
+CREATE TABLE IF NOT EXISTS leases (
+  volunteer_id INTEGER PRIMARY KEY,
+  candidate_id TEXT NOT NULL,
+  expires_unix REAL NOT NULL
+);
+CREATE TABLE IF NOT EXISTS discoverers (
+  candidate_id  TEXT NOT NULL,
+  volunteer_id  INTEGER NOT NULL,
+  rank          INTEGER NOT NULL,
+  credited_unix REAL NOT NULL,
+  PRIMARY KEY (candidate_id, volunteer_id)
+);
+)sql";
 
 std::optional<ExposureState> parse_state(const std::string& s) {
   if (s == "accepted") return ExposureState::kAccepted;
@@ -231,29 +194,73 @@ ExposureRow read_exposure(const Stmt& s) {
   return r;
 }
 
-constexpr const char* kCandidateColumns =
-    "c.candidate_id, c.idx, c.x, c.y, c.ra, c.dec, c.flux, c.flux_err, c.snr, c.mag, c.mag_err, "
-    "c.fwhm, "
-    "c.elongation, c.fwhm_ratio, c.negative_fraction, c.sharpness, c.ref_distance, c.ref_mag, "
-    "c.npix, c.on_mask, "
-    "c.real_bogus, c.route, c.route_reason";
-constexpr int kCandidateColumnCount = 23;
+// The stamps of every candidate that has them, replacing the exposure's old ones.
+Status store_cutouts(sqlite3* db, const std::string& exposure_id,
+                     const std::vector<RoutedCandidate>& candidates) {
+  Stmt del(db, "DELETE FROM cutouts WHERE candidate_id >= ? AND candidate_id < ?");
+  // Candidate ids are "<exposure_id>:<index>": ':' + 1 == ';' bounds them all.
+  if (Status s = del.bind(exposure_id + ":").bind(exposure_id + ";").run(); !s)
+    return s.with_context("replacing cutouts of " + exposure_id);
+  Stmt ins(db,
+           "INSERT INTO cutouts (candidate_id, size, science, reference, difference) "
+           "VALUES (?, ?, ?, ?, ?)");
+  for (const RoutedCandidate& r : candidates) {
+    if (!r.cutouts) continue;
+    const CutoutTriplet& t = *r.cutouts;
+    const size_t bytes = size_t(t.size) * size_t(t.size) * sizeof(float);
+    if (t.science.size() * sizeof(float) != bytes || t.reference.size() * sizeof(float) != bytes ||
+        t.difference.size() * sizeof(float) != bytes)
+      return Status::internal("cutouts of " + r.candidate_id + " are not " +
+                              std::to_string(t.size) + " pixels square");
+    ins.reset();
+    ins.bind(r.candidate_id).bind(t.size);
+    ins.bind_blob(t.science.data(), bytes)
+        .bind_blob(t.reference.data(), bytes)
+        .bind_blob(t.difference.data(), bytes);
+    if (Status s = ins.run(); !s) return s.with_context("storing cutouts of " + r.candidate_id);
+  }
+  return Status::ok();
+}
 
-RoutedCandidate read_candidate(const Stmt& s, int col) {
-  RoutedCandidate r;
-  r.candidate_id = s.text(col++);
-  r.index = int(s.integer(col++));
-  Candidate& c = r.measured;
-  for (double* v : {&c.x, &c.y, &c.ra, &c.dec, &c.flux, &c.flux_err, &c.snr, &c.mag, &c.mag_err,
-                    &c.fwhm, &c.elongation, &c.fwhm_ratio, &c.negative_fraction, &c.sharpness,
-                    &c.ref_distance, &c.ref_mag})
-    *v = s.real(col++);
-  c.npix = int(s.integer(col++));
-  c.on_mask = s.integer(col++) != 0;
-  c.real_bogus = s.real(col++);
-  r.route = parse_route(s.text(col++)).value_or(Route::kReview);
-  r.route_reason = s.text(col++);
-  return r;
+// New subjects for the review queue. A subject already queued (an exposure
+// re-processed after a crash between commit and spool removal) keeps its votes.
+Status queue_subjects(sqlite3* db, const std::vector<RoutedCandidate>& candidates, double now) {
+  Stmt ins(db,
+           "INSERT INTO subjects (candidate_id, created_unix, prior, posterior, state, training, "
+           "truth, truth_note) VALUES (?, ?, ?, ?, 'open', ?, ?, ?) "
+           "ON CONFLICT (candidate_id) DO NOTHING");
+  for (const RoutedCandidate& r : candidates) {
+    if (!r.subject) continue;
+    const SubjectSeed& seed = *r.subject;
+    ins.reset();
+    ins.bind(r.candidate_id).bind(now).bind(seed.prior).bind(seed.prior).bind(seed.training);
+    if (seed.training)
+      ins.bind(seed.truth).bind(seed.truth_note);
+    else
+      ins.bind_null().bind_null();
+    if (Status s = ins.run(); !s) return s.with_context("queueing " + r.candidate_id);
+  }
+  return Status::ok();
+}
+
+Status store_fakes(sqlite3* db, const std::string& exposure_id, const std::vector<FakeRow>& fakes) {
+  Stmt del(db, "DELETE FROM fakes WHERE exposure_id = ?");
+  if (Status s = del.bind(exposure_id).run(); !s)
+    return s.with_context("replacing fakes of " + exposure_id);
+  Stmt ins(db,
+           "INSERT INTO fakes (exposure_id, idx, x, y, flux, mag, near_host, candidate_id) "
+           "VALUES (?, ?, ?, ?, ?, ?, ?, ?)");
+  for (const FakeRow& f : fakes) {
+    ins.reset();
+    ins.bind(exposure_id).bind(f.index).bind(f.x).bind(f.y).bind(f.flux).bind(f.mag);
+    ins.bind(f.near_host);
+    if (f.candidate_id.empty())
+      ins.bind_null();
+    else
+      ins.bind(f.candidate_id);
+    if (Status s = ins.run(); !s) return s.with_context("storing fakes of " + exposure_id);
+  }
+  return Status::ok();
 }
 
 Status migrate(sqlite3* db) {
@@ -269,7 +276,14 @@ Status migrate(sqlite3* db) {
                            " is newer than this blinkd understands (" +
                            std::to_string(kSchemaVersion) + ")");
   }
-  if (version == 0) {
+  if (version == 1) {
+    if (Status s = exec(db, "ALTER TABLE candidates ADD COLUMN fake_index INTEGER"); !s)
+      return s.with_context("migrating schema 1 -> 2");
+  }
+  if (Status s = exec(db, kSchemaV2); !s) return s.with_context("creating schema 2");
+  if (version < kSchemaVersion) {
+    Stmt del(db, "DELETE FROM schema_version");
+    if (Status s = del.run(); !s) return s;
     Stmt ins(db, "INSERT INTO schema_version (version) VALUES (?)");
     if (Status s = ins.bind(kSchemaVersion).run(); !s) return s;
   }
@@ -381,7 +395,8 @@ Status SqliteStore::record_rejection(const Envelope& e, double received_unix,
 }
 
 Status SqliteStore::finish_science(const std::string& exposure_id, const ExposureOutcome& outcome,
-                                   const std::vector<RoutedCandidate>& candidates) {
+                                   const std::vector<RoutedCandidate>& candidates,
+                                   const std::vector<FakeRow>& fakes) {
   std::lock_guard lock(write_mutex_);
   Transaction tx(writer_);
   if (!tx.status()) return tx.status().with_context("storing candidates of " + exposure_id);
@@ -395,9 +410,8 @@ Status SqliteStore::finish_science(const std::string& exposure_id, const Exposur
            "snr, mag, mag_err, "
            "fwhm, elongation, fwhm_ratio, negative_fraction, sharpness, ref_distance, ref_mag, "
            "npix, on_mask, "
-           "real_bogus, route, route_reason) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, "
-           "?, ?, ?, ?, ?, ?, "
-           "?, ?, ?)");
+           "real_bogus, route, route_reason, fake_index) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, "
+           "?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
   if (!ins.status()) return ins.status();
   for (const RoutedCandidate& r : candidates) {
     const Candidate& c = r.measured;
@@ -412,8 +426,15 @@ Status SqliteStore::finish_science(const std::string& exposure_id, const Exposur
         .bind(c.real_bogus)
         .bind(route_name(r.route))
         .bind(r.route_reason);
+    if (c.fake_index >= 0)
+      ins.bind(c.fake_index);
+    else
+      ins.bind_null();
     if (Status s = ins.run(); !s) return s.with_context("storing candidate " + r.candidate_id);
   }
+  if (Status s = store_cutouts(writer_, exposure_id, candidates); !s) return s;
+  if (Status s = queue_subjects(writer_, candidates, outcome.finished_unix); !s) return s;
+  if (Status s = store_fakes(writer_, exposure_id, fakes); !s) return s;
   Stmt upd(writer_,
            "UPDATE exposures SET state = 'done', finished_unix = ?, method = ?, n_candidates = ?, "
            "noise_ratio = ?, "
@@ -485,29 +506,14 @@ Result<std::vector<ReferenceRow>> SqliteStore::references() {
 Result<std::vector<CandidateRow>> SqliteStore::recent_candidates(std::optional<Route> route,
                                                                  int limit) {
   std::lock_guard lock(read_mutex_);
-  std::string sql =
-      std::string("SELECT ") + kCandidateColumns +
-      ", e.exposure_id, e.kind, e.field, e.band, e.ccd, e.mjd_obs, e.exptime_s, e.method "
-      "FROM candidates c JOIN exposures e ON e.exposure_id = c.exposure_id " +
-      (route ? "WHERE c.route = ? " : "") + "ORDER BY c.rowid DESC LIMIT ?";
+  std::string sql = std::string("SELECT ") + kCandidateRowColumns +
+                    " FROM candidates c JOIN exposures e ON e.exposure_id = c.exposure_id " +
+                    (route ? "WHERE c.route = ? " : "") + "ORDER BY c.rowid DESC LIMIT ?";
   Stmt q(reader_, sql.c_str());
   if (route) q.bind(route_name(*route));
   q.bind(limit);
   std::vector<CandidateRow> rows;
-  while (q.step()) {
-    CandidateRow row;
-    row.candidate = read_candidate(q, 0);
-    int col = kCandidateColumnCount;
-    row.exposure.exposure_id = q.text(col++);
-    row.exposure.kind = parse_exposure_kind(q.text(col++)).value_or(ExposureKind::kScience);
-    row.exposure.field = q.text(col++);
-    row.exposure.band = q.text(col++);
-    row.exposure.ccd = int(q.integer(col++));
-    row.exposure.mjd_obs = q.real(col++);
-    row.exposure.exptime_s = q.real(col++);
-    row.method = q.text(col++);
-    rows.push_back(std::move(row));
-  }
+  while (q.step()) rows.push_back(read_candidate_row(q, 0));
   if (!q.status()) return q.status().with_context("listing candidates");
   return rows;
 }
@@ -534,6 +540,30 @@ Result<std::vector<RoutedCandidate>> SqliteStore::candidates_of(const std::strin
   while (q.step()) rows.push_back(read_candidate(q, 0));
   if (!q.status()) return q.status().with_context("listing candidates of " + exposure_id);
   return rows;
+}
+
+Result<CutoutTriplet> SqliteStore::cutouts_of(const std::string& candidate_id) {
+  std::lock_guard lock(read_mutex_);
+  Stmt q(reader_,
+         "SELECT size, science, reference, difference FROM cutouts WHERE candidate_id = ?");
+  q.bind(candidate_id);
+  if (!q.step()) {
+    if (!q.status()) return q.status().with_context("reading cutouts of " + candidate_id);
+    return Status::not_found("no cutouts for candidate " + candidate_id);
+  }
+  CutoutTriplet t;
+  t.size = int(q.integer(0));
+  const size_t n = size_t(t.size) * size_t(t.size);
+  for (auto [col, out] : {std::pair{1, &t.science}, {2, &t.reference}, {3, &t.difference}}) {
+    std::string bytes = q.blob(col);
+    if (bytes.size() != n * sizeof(float))
+      return Status::corrupt("cutouts of " + candidate_id + " have " +
+                             std::to_string(bytes.size()) + " bytes, not " +
+                             std::to_string(n * sizeof(float)));
+    out->resize(n);
+    std::memcpy(out->data(), bytes.data(), bytes.size());
+  }
+  return t;
 }
 
 Status SqliteStore::integrity_check() {

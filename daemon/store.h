@@ -36,13 +36,39 @@ struct ExposureRow {
   std::string error;          // the rejection's message
 };
 
+// The science, aligned reference and difference stamps around a candidate,
+// size x size float pixels each, row-major, NaN outside the image.
+struct CutoutTriplet {
+  int size = 0;
+  std::vector<float> science, reference, difference;
+};
+
+// How a candidate enters the volunteers' queue. Training subjects carry the
+// truth, told to the volunteer after they answer.
+struct SubjectSeed {
+  double prior = 0.5;         // the machine's real/bogus score
+  bool training = false;
+  std::string truth;          // "real" or "bogus" for training subjects
+  std::string truth_note;     // what it was, in words for the volunteer
+};
+
 // A candidate as routed, ready to store and publish.
 struct RoutedCandidate {
   std::string candidate_id;  // "<exposure_id>:<index>", stable across restarts
   int index = 0;
-  Candidate measured;
+  Candidate measured;        // measured.fake_index >= 0: an injected fake
   Route route = Route::kReview;
   std::string route_reason;
+  std::shared_ptr<const CutoutTriplet> cutouts;  // stored when set
+  std::optional<SubjectSeed> subject;            // queued for volunteers when set
+};
+
+// A synthetic source injected into a science exposure, and what recovered it.
+struct FakeRow {
+  int index = 0;
+  double x = 0, y = 0, flux = 0, mag = 0;
+  bool near_host = false;
+  std::string candidate_id;  // empty when no candidate matched it
 };
 
 // A stored candidate with the facts of its exposure, for the HTTP API.
@@ -84,8 +110,11 @@ class Store {
   virtual Status record_rejection(const Envelope& envelope, double received_unix,
                                   const Rejection& rejection, double finished_unix) = 0;
   // One transaction: replaces the exposure's candidates and marks it done.
+  // Also stores their cutouts, queues their subjects and records the
+  // exposure's injected fakes, all in that transaction.
   virtual Status finish_science(const std::string& exposure_id, const ExposureOutcome& outcome,
-                                const std::vector<RoutedCandidate>& candidates) = 0;
+                                const std::vector<RoutedCandidate>& candidates,
+                                const std::vector<FakeRow>& fakes = {}) = 0;
   // One transaction: makes it the reference of its key and marks it done.
   virtual Status finish_reference(const std::string& exposure_id, const ExposureOutcome& outcome,
                                   const ReferenceRow& reference) = 0;
@@ -98,6 +127,8 @@ class Store {
                                                               int limit) = 0;
   virtual Result<std::vector<ExposureRow>> recent_exposures(int limit) = 0;
   virtual Result<std::vector<RoutedCandidate>> candidates_of(const std::string& exposure_id) = 0;
+  // The stored stamps of a candidate; kNotFound when it has none.
+  virtual Result<CutoutTriplet> cutouts_of(const std::string& candidate_id) = 0;
 };
 
 // SQLite in WAL mode (synchronous=FULL, busy timeout): one writing connection
@@ -115,7 +146,8 @@ class SqliteStore final : public Store {
   Status record_rejection(const Envelope& envelope, double received_unix,
                           const Rejection& rejection, double finished_unix) override;
   Status finish_science(const std::string& exposure_id, const ExposureOutcome& outcome,
-                        const std::vector<RoutedCandidate>& candidates) override;
+                        const std::vector<RoutedCandidate>& candidates,
+                        const std::vector<FakeRow>& fakes = {}) override;
   Status finish_reference(const std::string& exposure_id, const ExposureOutcome& outcome,
                           const ReferenceRow& reference) override;
   Result<std::vector<ExposureRow>> unfinished_exposures() override;
@@ -124,6 +156,7 @@ class SqliteStore final : public Store {
                                                       int limit) override;
   Result<std::vector<ExposureRow>> recent_exposures(int limit) override;
   Result<std::vector<RoutedCandidate>> candidates_of(const std::string& exposure_id) override;
+  Result<CutoutTriplet> cutouts_of(const std::string& candidate_id) override;
 
   // PRAGMA integrity_check: ok, or kCorrupt with what SQLite found.
   Status integrity_check();

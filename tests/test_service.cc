@@ -15,6 +15,7 @@
 #include "status_api.h"
 #include "synthetic_scene.h"
 #include "systemd_notify.h"
+#include "memory_sink.h"
 #include "test_support.h"
 
 using namespace blink;
@@ -22,28 +23,6 @@ using namespace blink::testing;
 using Json = nlohmann::json;
 
 namespace {
-
-// Keeps what would have been published, numbered as the real publisher does.
-class MemorySink final : public CandidateSink {
- public:
-  Status publish(std::vector<OutgoingMessage> batch) override {
-    std::lock_guard lock(mutex_);
-    for (auto& m : batch) {
-      m.body["seq"] = ++seq_;
-      messages_.push_back(std::move(m));
-    }
-    return Status::ok();
-  }
-  std::vector<OutgoingMessage> messages() {
-    std::lock_guard lock(mutex_);
-    return messages_;
-  }
-
- private:
-  std::mutex mutex_;
-  uint64_t seq_ = 0;
-  std::vector<OutgoingMessage> messages_;
-};
 
 // A store whose candidate commits fail, to check nothing is published then.
 class FailingStore final : public Store {
@@ -58,7 +37,7 @@ class FailingStore final : public Store {
     return real_.record_rejection(e, t, r, f);
   }
   Status finish_science(const std::string&, const ExposureOutcome&,
-                        const std::vector<RoutedCandidate>&) override {
+                        const std::vector<RoutedCandidate>&, const std::vector<FakeRow>&) override {
     return Status::io_error("disk I/O error (injected)");
   }
   Status finish_reference(const std::string& id, const ExposureOutcome& o,
@@ -78,6 +57,7 @@ class FailingStore final : public Store {
   Result<std::vector<RoutedCandidate>> candidates_of(const std::string& id) override {
     return real_.candidates_of(id);
   }
+  Result<CutoutTriplet> cutouts_of(const std::string& id) override { return real_.cutouts_of(id); }
 
  private:
   Store& real_;

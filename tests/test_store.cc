@@ -206,7 +206,39 @@ TEST_CASE("store: the database is in WAL mode, versioned and passes integrity_ch
   auto store = open_store(tmp);
   REQUIRE(store->admit(envelope("e1"), 100));
   CHECK(std::filesystem::exists(tmp.path() / "blink.db-wal"));
-  CHECK(SqliteStore::schema_version() == 1);
+  CHECK(SqliteStore::schema_version() == 2);
+  CHECK(store->integrity_check());
+}
+
+TEST_CASE("store: a version-1 database is migrated and keeps its candidates") {
+  TempDir tmp;
+  const std::string path = (tmp.path() / "blink.db").string();
+  {
+    auto store = open_store(tmp);
+    REQUIRE(store->admit(envelope("e1"), 100));
+    REQUIRE(store->finish_science("e1", {"zogy", 1.0, 110}, candidates("e1", 2)));
+  }
+  // Back to what a version-1 blinkd left: no review tables, no fake_index.
+  sqlite3* db = nullptr;
+  REQUIRE(sqlite3_open(path.c_str(), &db) == SQLITE_OK);
+  const char* downgrade =
+      "DROP TABLE cutouts; DROP TABLE fakes; DROP TABLE subjects; DROP TABLE volunteers; "
+      "DROP TABLE votes; DROP TABLE leases; DROP TABLE discoverers; "
+      "ALTER TABLE candidates DROP COLUMN fake_index; UPDATE schema_version SET version = 1;";
+  char* err = nullptr;
+  CHECK(sqlite3_exec(db, downgrade, nullptr, nullptr, &err) == SQLITE_OK);
+  if (err) FAIL(err);
+  sqlite3_close(db);
+
+  auto store = open_store(tmp);
+  auto rows = store->candidates_of("e1");
+  REQUIRE(rows);
+  CHECK(rows->size() == 2);
+  CHECK((*rows)[0].measured.fake_index == -1);
+  REQUIRE(store->admit(envelope("e2"), 120));
+  auto c = candidates("e2", 1);
+  c[0].subject = SubjectSeed{0.5, false, "", ""};
+  CHECK(store->finish_science("e2", {"zogy", 1.0, 130}, c));
   CHECK(store->integrity_check());
 }
 

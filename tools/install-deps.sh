@@ -12,7 +12,8 @@ packages=(
   catch2
   libfftw3-dev
   wcslib-dev
-  libsqlite3-dev sqlite3
+  libsqlite3-dev sqlite3 libssl-dev
+  libpng-dev  # daemon/png_writer: the cutout PNGs the volunteers' page shows
   libtomlplusplus-dev
   nlohmann-json3-dev
   libcli11-dev
@@ -25,6 +26,9 @@ packages=(
   curl python3
   fitsh  # ficonv: the reference subtraction blink-bench compares against
   clang-14 libclang-rt-14-dev  # tools/fuzz.sh: libFuzzer and the sanitizer runtimes
+  # tests/browser: the volunteers' page in headless chromium (driven by
+  # playwright-core from npm, below, with the machine's Node.js).
+  chromium
 )
 
 SUDO=""
@@ -37,10 +41,21 @@ done
 
 if [ ${#missing[@]} -eq 0 ]; then
   echo "install-deps: all ${#packages[@]} packages already present"
-  exit 0
+else
+  echo "install-deps: installing ${#missing[@]} packages: ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  $SUDO apt-get update -q
+  $SUDO apt-get install -y -q --no-install-recommends "${missing[@]}"
 fi
 
-echo "install-deps: installing ${#missing[@]} packages: ${missing[*]}"
-export DEBIAN_FRONTEND=noninteractive
-$SUDO apt-get update -q
-$SUDO apt-get install -y -q --no-install-recommends "${missing[@]}"
+# The browser test's one npm dependency, playwright-core, exactly as
+# tests/browser/package-lock.json pins it; again only when that lock changed.
+browser_dir="$(cd "$(dirname "$0")/.." && pwd)/tests/browser"
+if [ "$browser_dir/node_modules/.package-lock.json" -nt "$browser_dir/package-lock.json" ]; then
+  echo "install-deps: tests/browser's npm packages already present"
+elif ! command -v npm >/dev/null; then
+  echo "install-deps: npm not found: tests/browser (CTest browser_classify) will be skipped" >&2
+else
+  echo "install-deps: npm ci --prefix tests/browser"
+  npm ci --prefix "$browser_dir" --no-audit --no-fund --loglevel=error
+fi

@@ -1,0 +1,262 @@
+#include "volunteer_api.h"
+
+#include <cmath>
+#include <cstdlib>
+
+#include "http_query.h"
+#include "vote_report.h"
+
+namespace blink {
+namespace {
+
+constexpr const char* kApi = "/api/v1/";
+
+HttpResponse from_status(const Status& s) {
+  switch (s.code()) {
+    case Status::Code::kNotFound:
+      return HttpResponse::error(404, s.message());
+    case Status::Code::kInvalidArgument:
+      return HttpResponse::error(409, s.message());
+    case Status::Code::kUnavailable:
+      return HttpResponse::error(503, s.message());
+    default:
+      return HttpResponse::error(500, s.message());
+  }
+}
+
+// The JSON object in the body, or the 400 to send.
+std::variant<nlohmann::json, HttpResponse> json_body(const HttpRequest& request) {
+  nlohmann::json j = nlohmann::json::parse(request.body, nullptr, false);
+  if (j.is_discarded()) return HttpResponse::error(400, "the body is not valid JSON");
+  if (!j.is_object()) return HttpResponse::error(400, "the body must be a JSON object");
+  return j;
+}
+
+// Text without control characters (newlines and tabs allowed in comments),
+// valid UTF-8 being nlohmann's job when it parsed the body.
+bool printable(const std::string& s, bool allow_newlines) {
+  for (unsigned char c : s) {
+    if (c == '\n' || c == '\t') {
+      if (!allow_newlines) return false;
+    } else if (c < 0x20 || c == 0x7f) {
+      return false;
+    }
+  }
+  return true;
+}
+
+std::string trim(const std::string& s) {
+  size_t a = s.find_first_not_of(" \t\n");
+  if (a == std::string::npos) return "";
+  size_t b = s.find_last_not_of(" \t\n");
+  return s.substr(a, b - a + 1);
+}
+
+HttpResponse method_not_allowed(const char* allowed) {
+  HttpResponse r = HttpResponse::error(405, std::string("allowed here: ") + allowed);
+  r.extra_headers = std::string("Allow: ") + allowed + "\r\n";
+  return r;
+}
+
+}  // namespace
+
+std::optional<HttpResponse> VolunteerApi::handle(const HttpRequest& request) {
+  const std::string& path = request.path;
+  if (path.rfind(kApi, 0) != 0) return std::nullopt;
+  const std::string rest = path.substr(std::string(kApi).size());
+  const std::string& m = request.method;
+
+  if (rest == "volunteers") {
+    if (m != "POST") return method_not_allowed("POST");
+    return sign_up(request);
+  }
+  if (rest.rfind("cutouts/", 0) == 0) {
+    if (m != "GET" && m != "HEAD") return method_not_allowed("GET, HEAD");
+    return cutout(rest.substr(8));
+  }
+  if (rest == "reports/votes" || rest == "reports/votes.svg") {
+    if (m != "GET" && m != "HEAD") return method_not_allowed("GET, HEAD");
+    return report(request, rest.size() > 13);
+  }
+  if (rest == "export/classifications.csv") {
+    if (m != "GET" && m != "HEAD") return method_not_allowed("GET, HEAD");
+    return export_csv(request);
+  }
+  if (rest != "next" && rest != "classifications" && rest != "me") return std::nullopt;
+
+  auto who = authenticate(request);
+  if (auto* denied = std::get_if<HttpResponse>(&who)) return *denied;
+  const VolunteerRow& volunteer = std::get<VolunteerRow>(who);
+  if (rest == "next") {
+    if (m != "GET") return method_not_allowed("GET");
+    return next(volunteer);
+  }
+  if (rest == "classifications") {
+    if (m != "POST") return method_not_allowed("POST");
+    return classify(volunteer, request);
+  }
+  if (m == "GET") return me(volunteer);
+  if (m == "DELETE") return delete_me(volunteer);
+  return method_not_allowed("GET, DELETE");
+}
+
+std::variant<VolunteerRow, HttpResponse> VolunteerApi::authenticate(const HttpRequest& request) {
+  auto unauthorised = [](const std::string& why) {
+    HttpResponse r = HttpResponse::error(401, why);
+    r.extra_headers = "WWW-Authenticate: Bearer\r\n";
+    return r;
+  };
+  std::string token = bearer_token(request.authorization);
+  if (token.empty())
+    return unauthorised("sign in first: send Authorization: Bearer <your token>");
+  auto v = service_.authenticate(token);
+  if (!v) return from_status(v.status());
+  if (!*v) return unauthorised("this token belongs to no volunteer (was the account deleted?)");
+  return **v;
+}
+
+HttpResponse VolunteerApi::sign_up(const HttpRequest& request) {
+  auto body = json_body(request);
+  if (auto* bad = std::get_if<HttpResponse>(&body)) return *bad;
+  const auto& j = std::get<nlohmann::json>(body);
+  auto it = j.find("display_name");
+  if (it == j.end() || !it->is_string())
+    return HttpResponse::error(400, "display_name (a string) is required");
+  std::string name = trim(it->get<std::string>());
+  if (name.empty()) return HttpResponse::error(400, "display_name must not be empty");
+  if (name.size() > kMaxDisplayNameBytes)
+    return HttpResponse::error(400, "display_name is longer than " +
+                                        std::to_string(kMaxDisplayNameBytes) + " bytes");
+  if (!printable(name, false))
+    return HttpResponse::error(400, "display_name must not contain control characters");
+  auto signup = service_.sign_up(name);
+  if (!signup) return from_status(signup.status());
+  nlohmann::ordered_json out;
+  out["volunteer_id"] = signup->volunteer_id;
+  out["display_name"] = signup->display_name;
+  out["token"] = signup->token;
+  out["note"] =
+      "Keep this token: it is shown once and Blink stores only its hash. Use it to sign in "
+      "on another device.";
+  return HttpResponse::json(201, out);
+}
+
+HttpResponse VolunteerApi::next(const VolunteerRow& volunteer) {
+  auto j = service_.next(volunteer);
+  if (!j) return from_status(j.status());
+  return HttpResponse::json(200, *j);
+}
+
+HttpResponse VolunteerApi::classify(const VolunteerRow& volunteer, const HttpRequest& request) {
+  auto body = json_body(request);
+  if (auto* bad = std::get_if<HttpResponse>(&body)) return *bad;
+  const auto& j = std::get<nlohmann::json>(body);
+  auto id = j.find("candidate_id");
+  if (id == j.end() || !id->is_string() || id->get<std::string>().empty())
+    return HttpResponse::error(400, "candidate_id (a string) is required");
+  auto answer_it = j.find("answer");
+  if (answer_it == j.end() || !answer_it->is_string())
+    return HttpResponse::error(400, "answer is required: \"real\", \"bogus\" or \"odd\"");
+  auto answer = parse_answer(answer_it->get<std::string>());
+  if (!answer)
+    return HttpResponse::error(400, "answer must be \"real\", \"bogus\" or \"odd\"; got \"" +
+                                        answer_it->get<std::string>().substr(0, 32) + "\"");
+  std::string comment;
+  if (auto c = j.find("comment"); c != j.end() && !c->is_null()) {
+    if (!c->is_string()) return HttpResponse::error(400, "comment must be a string");
+    comment = trim(c->get<std::string>());
+    if (comment.size() > kMaxCommentBytes)
+      return HttpResponse::error(
+          400, "comment is longer than " + std::to_string(kMaxCommentBytes) + " bytes");
+    if (!printable(comment, true))
+      return HttpResponse::error(400, "comment must not contain control characters");
+  }
+  auto out = service_.classify(volunteer, id->get<std::string>(), *answer, comment);
+  if (!out) return from_status(out.status());
+  return HttpResponse::json(201, *out);
+}
+
+HttpResponse VolunteerApi::me(const VolunteerRow& volunteer) {
+  auto j = service_.me(volunteer);
+  if (!j) return from_status(j.status());
+  return HttpResponse::json(200, *j);
+}
+
+HttpResponse VolunteerApi::delete_me(const VolunteerRow& volunteer) {
+  if (Status s = service_.delete_account(volunteer); !s) return from_status(s);
+  nlohmann::ordered_json out;
+  out["deleted"] = true;
+  out["note"] = "Your name and token are gone; your votes stay, anonymised. Thank you.";
+  return HttpResponse::json(200, out);
+}
+
+HttpResponse VolunteerApi::cutout(const std::string& path) {
+  // <candidate id, percent-encoded>/<which>.png
+  size_t slash = path.rfind('/');
+  if (slash == std::string::npos) return HttpResponse::error(404, "no such cutout");
+  auto id = decode_path_segment(std::string_view(path).substr(0, slash));
+  std::string file = path.substr(slash + 1);
+  if (!id || id->empty()) return HttpResponse::error(400, "bad candidate id in the cutout path");
+  std::optional<CutoutKind> kind;
+  if (file == "science.png") kind = CutoutKind::kScience;
+  if (file == "reference.png") kind = CutoutKind::kReference;
+  if (file == "difference.png") kind = CutoutKind::kDifference;
+  if (!kind)
+    return HttpResponse::error(404, "cutouts are science.png, reference.png or difference.png");
+  auto png = service_.cutout_png(*id, *kind);
+  if (!png) return from_status(png.status());
+  // A candidate's stamps never change: let browsers keep them.
+  return {200, "image/png", std::move(*png), "Cache-Control: public, max-age=86400\r\n"};
+}
+
+// The votes a report or export asks for: ?night=YYYY-MM-DD, or ?from=&to=
+// in unix seconds; the 400 to send when malformed.
+static std::variant<std::vector<ExportedVote>, HttpResponse> votes_asked(
+    VolunteerService& service, const HttpRequest& request) {
+  double from = 0, to = 0;
+  auto night = query_param(request.query, "night");
+  auto from_text = query_param(request.query, "from");
+  auto to_text = query_param(request.query, "to");
+  if (night) {
+    if (!night_bounds(*night, from, to))
+      return HttpResponse::error(400, "night must be a date, YYYY-MM-DD");
+  } else if (from_text || to_text) {
+    char* end = nullptr;
+    from = from_text ? std::strtod(from_text->c_str(), &end) : 0;
+    if (from_text && (from_text->empty() || *end != '\0' || !std::isfinite(from)))
+      return HttpResponse::error(400, "from must be unix seconds");
+    to = to_text ? std::strtod(to_text->c_str(), &end) : 1e12;
+    if (to_text && (to_text->empty() || *end != '\0' || !std::isfinite(to)))
+      return HttpResponse::error(400, "to must be unix seconds");
+  } else {
+    return HttpResponse::error(400, "say which votes: ?night=YYYY-MM-DD or ?from=&to= (unix s)");
+  }
+  auto votes = service.votes_between(from, to);
+  if (!votes) return from_status(votes.status());
+  return std::move(*votes);
+}
+
+HttpResponse VolunteerApi::report(const HttpRequest& request, bool svg) {
+  auto votes = votes_asked(service_, request);
+  if (auto* bad = std::get_if<HttpResponse>(&votes)) return *bad;
+  auto j = vote_report(std::get<std::vector<ExportedVote>>(votes));
+  if (svg) return {200, "image/svg+xml", vote_report_svg(j), ""};
+  return HttpResponse::json(200, j);
+}
+
+HttpResponse VolunteerApi::export_csv(const HttpRequest& request) {
+  if (operator_token_.empty())
+    return HttpResponse::error(403, "the export is for operators: set http.operator_token");
+  if (!same_secret(bearer_token(request.authorization), operator_token_)) {
+    HttpResponse r = HttpResponse::error(401, "operator endpoint: missing or wrong Bearer token");
+    r.extra_headers = "WWW-Authenticate: Bearer\r\n";
+    return r;
+  }
+  auto votes = votes_asked(service_, request);
+  if (auto* bad = std::get_if<HttpResponse>(&votes)) return *bad;
+  return {200, "text/csv; charset=utf-8",
+          classifications_csv(std::get<std::vector<ExportedVote>>(votes), BLINK_VERSION),
+          "Content-Disposition: attachment; filename=\"blink-classifications.csv\"\r\n"};
+}
+
+}  // namespace blink

@@ -1,0 +1,50 @@
+// The volunteers' HTTP API (JSON over HTTP, versioned paths; README "HTTP API"):
+//   POST   /api/v1/volunteers            {"display_name"} -> 201 {volunteer_id, display_name, token}
+//   GET    /api/v1/next                  -> {"subject": {...} | null, "message"}
+//   POST   /api/v1/classifications       {"candidate_id", "answer", "comment"} -> 201
+//   GET    /api/v1/me                    history, skill in words, discoveries
+//   DELETE /api/v1/me                    forgets the volunteer; votes stay, anonymised
+//   GET    /api/v1/cutouts/<id>/<science|reference|difference>.png   no token needed
+//   GET    /api/v1/reports/votes?night=YYYY-MM-DD       the night's vote report (JSON)
+//   GET    /api/v1/reports/votes.svg?night=YYYY-MM-DD   its stacked bars
+//   GET    /api/v1/export/classifications.csv?night=YYYY-MM-DD | ?from=&to= (unix s)
+//          operator only: "Authorization: Bearer <http.operator_token>"
+// next, classifications and me need "Authorization: Bearer <volunteer token>".
+// Pure request -> response over a VolunteerService: no sockets here.
+#pragma once
+
+#include <optional>
+
+#include "http_types.h"
+#include "volunteer_service.h"
+
+namespace blink {
+
+inline constexpr size_t kMaxDisplayNameBytes = 60;
+inline constexpr size_t kMaxCommentBytes = 1000;
+
+class VolunteerApi {
+ public:
+  // `operator_token` guards the export; empty refuses it.
+  explicit VolunteerApi(VolunteerService& service, std::string operator_token = "")
+      : service_(service), operator_token_(std::move(operator_token)) {}
+  // The response when `request` is one of this API's paths; nullopt otherwise.
+  std::optional<HttpResponse> handle(const HttpRequest& request);
+
+ private:
+  HttpResponse sign_up(const HttpRequest& request);
+  HttpResponse next(const VolunteerRow& volunteer);
+  HttpResponse classify(const VolunteerRow& volunteer, const HttpRequest& request);
+  HttpResponse me(const VolunteerRow& volunteer);
+  HttpResponse delete_me(const VolunteerRow& volunteer);
+  HttpResponse cutout(const std::string& path);
+  HttpResponse report(const HttpRequest& request, bool svg);
+  HttpResponse export_csv(const HttpRequest& request);
+  // The volunteer behind the request's token, or the 401 to send.
+  std::variant<VolunteerRow, HttpResponse> authenticate(const HttpRequest& request);
+
+  VolunteerService& service_;
+  std::string operator_token_;
+};
+
+}  // namespace blink
