@@ -1,18 +1,9 @@
-// Minimal SVG line charts, so benchmark results are looked at, not read.
+// The benchmarks' charts are the shared ones in plot/charts.h.
 #pragma once
 
-#include <string>
-#include <vector>
+#include "charts.h"
 
 namespace blink::bench {
-
-struct Series {
-  std::string label;
-  std::vector<double> x, y;
-};
-
-// A line chart with axes, ticks, a legend and one polyline per series.
-std::string line_chart_svg(const std::string& title, const std::string& x_label, const std::string& y_label,
-                           const std::vector<Series>& series, double y_min, double y_max);
-
+using plot::line_chart_svg;
+using plot::Series;
 }  // namespace blink::bench
