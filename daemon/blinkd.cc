@@ -20,6 +20,7 @@
 #include "status_api.h"
 #include "store.h"
 #include "systemd_notify.h"
+#include "report_api.h"
 #include "volunteer_api.h"
 #include "volunteer_service.h"
 
@@ -201,11 +202,14 @@ int run_daemon(const Config& config, const std::optional<std::string>& config_pa
 
   VolunteerService volunteers(**reviews, **store, **publisher, &metrics, review_settings(running));
   VolunteerApi volunteer_api(volunteers, running.http.operator_token);
+  ReportApi report_api(**store, volunteers);
 
   Readiness readiness;
   readiness.set_not_ready("loading references");
   DaemonApi api(readiness, **store, references, metrics, service,
-                std::chrono::seconds(running.http.ready_stall_seconds), &volunteer_api);
+                std::chrono::seconds(running.http.ready_stall_seconds),
+                {[&](const HttpRequest& r) { return volunteer_api.handle(r); },
+                 [&](const HttpRequest& r) { return report_api.handle(r); }});
   const auto web_root = resolve_web_root(running.http.web_root);
   auto http = HttpServer::start(running.http.listen, web_root, api, running.http.operator_token);
   if (!http) {

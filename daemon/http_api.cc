@@ -13,7 +13,6 @@
 #include "http_query.h"
 #include "log.h"
 #include "server_stop.h"
-#include "volunteer_api.h"
 
 #ifndef BLINK_SOURCE_WEB_DIR
 #define BLINK_SOURCE_WEB_DIR ""
@@ -173,7 +172,7 @@ int HttpServer::dispatch(mg_connection* conn) {
   const mg_request_info* ri = mg_get_request_info(conn);
   const std::string method = ri->request_method ? ri->request_method : "";
   const bool head = method == "HEAD";
-  if (VolunteerApi* api = backend_.volunteers()) {
+  {
     HttpRequest request;
     request.method = method;
     request.path = ri->local_uri_raw ? ri->local_uri_raw : (ri->local_uri ? ri->local_uri : "/");
@@ -192,7 +191,7 @@ int HttpServer::dispatch(mg_connection* conn) {
       request.body = std::move(*body);
     }
     try {
-      if (auto response = api->handle(request)) {
+      if (auto response = backend_.handle(request)) {
         respond(conn, response->code, response->content_type, response->body, head,
                 response->extra_headers);
         return response->code;

@@ -11,6 +11,7 @@
 //                                   Needs "Authorization: Bearer <http.operator_token>";
 //                                   403 while no token is configured, 401 on a wrong one.
 //   /api/v1/volunteers, next, classifications, me, cutouts/...   see volunteer_api.h
+//   /reports/night, /api/v1/reports/night                           see report_api.h
 //   GET /, /<file>                  files under the web root only
 #pragma once
 
@@ -20,6 +21,7 @@
 #include <optional>
 #include <string>
 
+#include "http_types.h"
 #include "router.h"
 #include "status.h"
 
@@ -30,7 +32,7 @@ namespace blink {
 
 inline constexpr int kMaxApiLimit = 500;
 inline constexpr size_t kMaxRequestBodyBytes = 64 * 1024;
-class VolunteerApi;
+
 
 // What the API reads. Called from civetweb's threads, so implementations are
 // thread-safe. The daemon implements it over its service and store; tests fake it.
@@ -44,8 +46,9 @@ class ApiBackend {
   virtual Result<nlohmann::ordered_json> exposures(int limit) = 0;
   // Asks for a configuration reload (as SIGHUP does); returns once requested.
   virtual Status request_reload() { return Status::unavailable("reload is not supported here"); }
-  // The volunteers' API (volunteer_api.h), or null when this server has none.
-  virtual VolunteerApi* volunteers() { return nullptr; }
+  // Further handlers (the volunteers' API, the night report): the response
+  // when one of them owns the request's path, else nullopt. Thread-safe.
+  virtual std::optional<HttpResponse> handle(const HttpRequest& request) { return std::nullopt; }
 };
 
 // Owns the civetweb server; its threads call the backend. Stops (and waits

@@ -60,7 +60,7 @@ Status connect_with_timeout(int fd, const addrinfo* ai, std::chrono::millisecond
 
 }  // namespace
 
-Result<HttpReply> http_call(const std::string& host_port, const HttpRequest& request,
+Result<HttpReply> http_call(const std::string& host_port, const ClientRequest& request,
                             std::chrono::milliseconds timeout) {
   auto address = parse_listen_address(host_port);
   if (!address || address->port == 0)

@@ -19,7 +19,7 @@ struct HttpReply {
   std::string body;
 };
 
-struct HttpRequest {
+struct ClientRequest {
   std::string method = "GET";
   std::string path = "/";
   std::vector<std::pair<std::string, std::string>> headers;
@@ -29,7 +29,7 @@ struct HttpRequest {
 // Sends `request` to `host_port` (HOST:PORT, HOST a name, IPv4 or [IPv6])
 // and reads the reply; `timeout` bounds connecting and each wait for data.
 // Any HTTP status is a reply; only transport failures are errors.
-Result<HttpReply> http_call(const std::string& host_port, const HttpRequest& request,
+Result<HttpReply> http_call(const std::string& host_port, const ClientRequest& request,
                             std::chrono::milliseconds timeout = std::chrono::seconds(5));
 
 }  // namespace blink

@@ -4,6 +4,9 @@
 
 #include <atomic>
 #include <chrono>
+#include <functional>
+#include <optional>
+#include <vector>
 #include <mutex>
 #include <string>
 
@@ -51,19 +54,22 @@ class StallWatch {
   Clock::time_point progress_at_{};
 };
 
+// A handler of some paths: the response when it owns the path, else nullopt.
+using RequestHandler = std::function<std::optional<HttpResponse>(const HttpRequest&)>;
+
 // ApiBackend over the running daemon's parts, all borrowed and thread-safe.
 class DaemonApi final : public ApiBackend {
  public:
   DaemonApi(Readiness& readiness, Store& store, ReferenceCache& references, Metrics& metrics,
             const Service& service, std::chrono::seconds ready_stall = std::chrono::seconds(0),
-            VolunteerApi* volunteers = nullptr)
+            std::vector<RequestHandler> handlers = {})
       : readiness_(readiness),
         store_(store),
         references_(references),
         metrics_(metrics),
         service_(service),
         stall_(ready_stall),
-        volunteers_(volunteers) {}
+        handlers_(std::move(handlers)) {}
 
   // The start-up/shutdown reason, else "queue stalled: ..." (see StallWatch).
   std::string not_ready_reason() override;
@@ -72,7 +78,12 @@ class DaemonApi final : public ApiBackend {
   nlohmann::ordered_json status() override;
   Result<nlohmann::ordered_json> candidates(std::optional<Route> route, int limit) override;
   Result<nlohmann::ordered_json> exposures(int limit) override;
-  VolunteerApi* volunteers() override { return volunteers_; }
+  // The first of `handlers` that owns the request's path answers it.
+  std::optional<HttpResponse> handle(const HttpRequest& request) override {
+    for (const auto& h : handlers_)
+      if (auto r = h(request)) return r;
+    return std::nullopt;
+  }
 
  private:
   Readiness& readiness_;
@@ -82,7 +93,7 @@ class DaemonApi final : public ApiBackend {
   const Service& service_;
   std::mutex stall_mutex_;
   StallWatch stall_;
-  VolunteerApi* volunteers_;
+  std::vector<RequestHandler> handlers_;
   const std::chrono::steady_clock::time_point started_ = std::chrono::steady_clock::now();
 };
 

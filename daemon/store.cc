@@ -566,6 +566,39 @@ Result<CutoutTriplet> SqliteStore::cutouts_of(const std::string& candidate_id) {
   return t;
 }
 
+Result<NightData> SqliteStore::night_data(double from_unix, double to_unix) {
+  std::lock_guard lock(read_mutex_);
+  NightData night;
+  {
+    Stmt q(reader_, (std::string("SELECT ") + kExposureColumns +
+                     " FROM exposures WHERE received_unix >= ? AND received_unix < ? "
+                     "ORDER BY received_unix")
+                        .c_str());
+    q.bind(from_unix).bind(to_unix);
+    while (q.step()) night.exposures.push_back(read_exposure(q));
+    if (!q.status()) return q.status().with_context("reading the night's exposures");
+  }
+  {
+    Stmt q(reader_,
+           "SELECT c.route, COUNT(*) FROM candidates c JOIN exposures e ON e.exposure_id = "
+           "c.exposure_id WHERE e.received_unix >= ? AND e.received_unix < ? AND c.fake_index "
+           "IS NULL GROUP BY c.route");
+    q.bind(from_unix).bind(to_unix);
+    while (q.step())
+      if (auto route = parse_route(q.text(0))) night.candidates[int(*route)] = int(q.integer(1));
+    if (!q.status()) return q.status().with_context("counting the night's candidates");
+  }
+  {
+    Stmt q(reader_,
+           "SELECT f.mag, f.candidate_id IS NOT NULL, f.near_host FROM fakes f JOIN exposures e "
+           "ON e.exposure_id = f.exposure_id WHERE e.received_unix >= ? AND e.received_unix < ?");
+    q.bind(from_unix).bind(to_unix);
+    while (q.step()) night.fakes.push_back({q.real(0), q.integer(1) != 0, q.integer(2) != 0});
+    if (!q.status()) return q.status().with_context("reading the night's fakes");
+  }
+  return night;
+}
+
 Status SqliteStore::integrity_check() {
   std::lock_guard lock(write_mutex_);
   Stmt q(writer_, "PRAGMA integrity_check");

@@ -94,6 +94,19 @@ struct ExposureOutcome {
   double finished_unix = 0;
 };
 
+// What the night report reads: exposures received in a window, their
+// candidates by route, and their injected fakes.
+struct NightData {
+  std::vector<ExposureRow> exposures;
+  int candidates[3] = {0, 0, 0};  // by Route, injected fakes excluded
+  struct Fake {
+    double mag = 0;
+    bool recovered = false;
+    bool near_host = false;
+  };
+  std::vector<Fake> fakes;
+};
+
 // Thread-safe: every method may be called from any thread.
 class Store {
  public:
@@ -157,6 +170,9 @@ class SqliteStore final : public Store {
   Result<std::vector<ExposureRow>> recent_exposures(int limit) override;
   Result<std::vector<RoutedCandidate>> candidates_of(const std::string& exposure_id) override;
   Result<CutoutTriplet> cutouts_of(const std::string& candidate_id) override;
+
+  // Exposures received in [from_unix, to_unix) and what became of them.
+  Result<NightData> night_data(double from_unix, double to_unix);
 
   // PRAGMA integrity_check: ok, or kCorrupt with what SQLite found.
   Status integrity_check();

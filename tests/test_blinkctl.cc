@@ -53,6 +53,18 @@ TEST_CASE("blinkctl: status, queue and exposures after a simulated night", "[ops
                       out) == 0);
   CHECK_THAT(read_text(out), Catch::StartsWith("CANDIDATE"));
 
+  // The static export of tonight's report: the page with its plots, in one file.
+  const auto page = d.dir() / "night.html";
+  REQUIRE(run_command({blinkctl(), "--http", d.http_address(), "report", "--out", page.string()},
+                      out) == 0);
+  std::string html = read_text(page);
+  CHECK_THAT(html, Catch::StartsWith("<!doctype html>"));
+  CHECK_THAT(html, Catch::Contains("1 science, 1 reference; 2 done"));
+  CHECK(std::count(html.begin(), html.end(), '<') > 100);
+  CHECK_THAT(html, Catch::Contains("<svg"));
+  CHECK(run_command({blinkctl(), "--http", d.http_address(), "report", "--night", "soon"}, out) ==
+        1);
+
   d.daemon().signal(SIGTERM);
   CHECK(d.daemon().wait(30s) == 0);
 }

@@ -40,12 +40,12 @@ struct Server {
     server = std::move(s).value();
     REQUIRE(server->port() > 0);
   }
-  HttpResponse get(const std::string& path) { return http_get(server->port(), path); }
+  WireResponse get(const std::string& path) { return http_get(server->port(), path); }
   FakeBackend backend;
   std::unique_ptr<HttpServer> server;
 };
 
-bool has_header(const HttpResponse& r, const std::string& header) {
+bool has_header(const WireResponse& r, const std::string& header) {
   return r.headers.find(header) != std::string::npos;
 }
 
@@ -53,7 +53,7 @@ bool has_header(const HttpResponse& r, const std::string& header) {
 
 TEST_CASE("http: /healthz answers ok with nosniff") {
   Server s;
-  HttpResponse r = s.get("/healthz");
+  WireResponse r = s.get("/healthz");
   CHECK(r.status == 200);
   CHECK(r.body == "ok\n");
   CHECK(has_header(r, "X-Content-Type-Options: nosniff"));
@@ -61,7 +61,7 @@ TEST_CASE("http: /healthz answers ok with nosniff") {
 
 TEST_CASE("http: /readyz is 503 with the reason until ready") {
   Server s;
-  HttpResponse r = s.get("/readyz");
+  WireResponse r = s.get("/readyz");
   CHECK(r.status == 503);
   CHECK_THAT(r.body, Catch::Contains("loading references"));
   s.backend.ready = true;
@@ -71,7 +71,7 @@ TEST_CASE("http: /readyz is 503 with the reason until ready") {
 TEST_CASE("http: an unknown path is a JSON 404") {
   Server s;
   for (const char* path : {"/nope", "/api/v1/nope", "/api/v2/status"}) {
-    HttpResponse r = s.get(path);
+    WireResponse r = s.get(path);
     INFO(path);
     CHECK(r.status == 404);
     CHECK(has_header(r, "Content-Type: application/json"));
@@ -85,7 +85,7 @@ TEST_CASE("http: bad query parameters are a JSON 400") {
   for (const char* path : {"/api/v1/candidates?route=maybe", "/api/v1/candidates?limit=abc",
                            "/api/v1/candidates?limit=0", "/api/v1/candidates?limit=-5",
                            "/api/v1/exposures?limit=1.5", "/api/v1/candidates?limit="}) {
-    HttpResponse r = s.get(path);
+    WireResponse r = s.get(path);
     INFO(path << " -> " << r.body);
     CHECK(r.status == 400);
     CHECK(has_header(r, "Content-Type: application/json"));
@@ -95,7 +95,7 @@ TEST_CASE("http: bad query parameters are a JSON 400") {
 
 TEST_CASE("http: candidates pass route and limit through, limit capped at 500") {
   Server s;
-  HttpResponse r = s.get("/api/v1/candidates?route=review&limit=50");
+  WireResponse r = s.get("/api/v1/candidates?route=review&limit=50");
   CHECK(r.status == 200);
   CHECK(s.backend.last_route == Route::kReview);
   CHECK(s.backend.last_limit == 50);
@@ -110,7 +110,7 @@ TEST_CASE("http: candidates pass route and limit through, limit capped at 500") 
 
 TEST_CASE("http: status is JSON and a backend failure is a JSON 500") {
   Server s;
-  HttpResponse r = s.get("/api/v1/status");
+  WireResponse r = s.get("/api/v1/status");
   CHECK(r.status == 200);
   CHECK(nlohmann::json::parse(r.body).at("queue_depth") == 2);
   s.backend.fail = true;
@@ -121,9 +121,9 @@ TEST_CASE("http: status is JSON and a backend failure is a JSON 500") {
 
 TEST_CASE("http: only GET and HEAD are allowed") {
   Server s;
-  HttpResponse r = http_request(s.server->port(), "POST", "/api/v1/status", "{}");
+  WireResponse r = http_request(s.server->port(), "POST", "/api/v1/status", "{}");
   CHECK(r.status == 405);
-  HttpResponse head = http_request(s.server->port(), "HEAD", "/healthz");
+  WireResponse head = http_request(s.server->port(), "HEAD", "/healthz");
   CHECK(head.status == 200);
   CHECK(head.body.empty());
 }
@@ -141,7 +141,7 @@ TEST_CASE(
   std::filesystem::create_symlink(tmp.path() / "secret.txt", root / "leak.txt");
   Server s(root);
 
-  HttpResponse index = s.get("/");
+  WireResponse index = s.get("/");
   CHECK(index.status == 200);
   CHECK(has_header(index, "Content-Type: text/html; charset=utf-8"));
   CHECK(has_header(index, "X-Content-Type-Options: nosniff"));

@@ -111,7 +111,7 @@ TEST_CASE("metrics: the server answers scrapes on an ephemeral port") {
   REQUIRE(server);
   REQUIRE((*server)->port() > 0);
   m.set_queue_depth(3);
-  HttpResponse r = http_get((*server)->port(), "/metrics");
+  WireResponse r = http_get((*server)->port(), "/metrics");
   CHECK(r.status == 200);
   CHECK_THAT(r.body, Catch::Contains("blink_queue_depth 3"));
 }

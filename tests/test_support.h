@@ -39,16 +39,16 @@ inline int free_port() {
   return port;
 }
 
-struct HttpResponse {
+struct WireResponse {
   int status = 0;  // 0 when the server could not be reached
   std::string headers;
   std::string body;
 };
 
 // One blocking HTTP/1.0 request to 127.0.0.1:port.
-inline HttpResponse http_request(int port, const std::string& method, const std::string& path,
+inline WireResponse http_request(int port, const std::string& method, const std::string& path,
                                  const std::string& body = "", const std::string& extra_headers = "") {
-  HttpResponse r;
+  WireResponse r;
   int fd = ::socket(AF_INET, SOCK_STREAM, 0);
   timeval tv{10, 0};
   ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
@@ -80,7 +80,7 @@ inline HttpResponse http_request(int port, const std::string& method, const std:
   return r;
 }
 
-inline HttpResponse http_get(int port, const std::string& path) { return http_request(port, "GET", path); }
+inline WireResponse http_get(int port, const std::string& path) { return http_request(port, "GET", path); }
 
 // A child process, killed on destruction if still running.
 class Child {

@@ -203,6 +203,30 @@ int cmd_reload(const Options& o, const std::string& token_file, int pid) {
   return 0;
 }
 
+// Saves the night report page: the static HTML export (self-contained, plots inline).
+int cmd_report(const Options& o, const std::string& night, const std::string& out) {
+  std::string path = "/reports/night";
+  if (!night.empty()) path += "?night=" + night;
+  auto reply = blink::http_call(o.http, {"GET", path, {}, ""},
+                                std::chrono::milliseconds(o.timeout_ms));
+  if (!reply) return fail("cannot reach blinkd at " + o.http + ": " + reply.status().message());
+  if (reply->status != 200) {
+    json j = json::parse(reply->body, nullptr, false);
+    std::string why = j.is_object() && j.contains("error") ? j["error"].get<std::string>()
+                                                           : reply->body.substr(0, 200);
+    return fail("night report refused: HTTP " + std::to_string(reply->status) + ": " + why);
+  }
+  if (out.empty() || out == "-") {
+    std::cout << reply->body;
+    return 0;
+  }
+  std::ofstream file(out, std::ios::binary);
+  file << reply->body;
+  if (!file.flush()) return fail("cannot write " + out);
+  std::cout << "night report written to " << out << " (" << reply->body.size() << " bytes)\n";
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -254,6 +278,11 @@ int main(int argc, char** argv) {
   reload->add_option("--pid", pid, "send SIGHUP to this process instead of using HTTP")
       ->check(CLI::PositiveNumber)
       ->excludes(token_opt);
+  std::string night, report_out;
+  auto* report = app.add_subcommand(
+      "report", "save the night report (HTML with its plots) for a night, default the current one");
+  report->add_option("--night", night, "YYYY-MM-DD (the 24 h from 12:00 UTC that day)");
+  report->add_option("--out", report_out, "file to write; - or absent: standard output");
   CLI11_PARSE(app, argc, argv);
 
   if (*status) return cmd_status(o);
@@ -261,5 +290,6 @@ int main(int argc, char** argv) {
   if (*exposures) return cmd_exposures(o, exposures_limit);
   if (*candidates) return cmd_candidates(o, route, candidates_limit);
   if (*reload) return cmd_reload(o, token_file, pid);
+  if (*report) return cmd_report(o, night, report_out);
   return 1;
 }
