@@ -201,7 +201,10 @@ int run_daemon(const Config& config, const std::optional<std::string>& config_pa
                   options);
 
   VolunteerService volunteers(**reviews, **store, **publisher, &metrics, review_settings(running));
-  VolunteerApi volunteer_api(volunteers, running.http.operator_token);
+  VolunteerApi volunteer_api(volunteers, running.http.operator_token,
+                             {running.http.rate_limit_per_address,
+                              running.http.rate_limit_per_volunteer,
+                              running.http.signups_per_address_per_hour});
   ReportApi report_api(**store, volunteers);
 
   Readiness readiness;

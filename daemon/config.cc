@@ -360,6 +360,16 @@ const std::vector<KeyDef>& key_defs() {
                  "real_bogus < this: candidate.rejected (archived). In between: candidate.review,\n"
                  "for volunteers.",
                  Reload::kLive, BLINK_FIELD(routing.archive_threshold), 0.0, 1.0),
+      number_key("http", "rate_limit_per_address",
+                 "Volunteer API requests per second from one client address (burst: three\n"
+                 "seconds' worth); beyond it 429 with Retry-After. 0: no limit.",
+                 Reload::kRestart, BLINK_FIELD(http.rate_limit_per_address), 0.0, 1e6),
+      number_key("http", "rate_limit_per_volunteer",
+                 "Volunteer API requests per second from one volunteer; 0: no limit.",
+                 Reload::kRestart, BLINK_FIELD(http.rate_limit_per_volunteer), 0.0, 1e6),
+      number_key("http", "signups_per_address_per_hour",
+                 "Sign-ups per hour from one client address (burst 5); 0: no limit.",
+                 Reload::kRestart, BLINK_FIELD(http.signups_per_address_per_hour), 0.0, 1e6),
       number_key("review", "real_threshold",
                  "A subject whose posterior P(real) reaches this retires as real.", Reload::kLive,
                  BLINK_FIELD(review.real_threshold), 0.5, 1.0),

@@ -40,6 +40,10 @@ struct Config {
     std::string operator_token;
     // /readyz fails when exposures wait and none finished for this long; 0: never.
     int ready_stall_seconds = 300;
+    // Volunteer API rate limits (429, never a ban); 0 turns one off.
+    double rate_limit_per_address = 20;   // requests per second
+    double rate_limit_per_volunteer = 10;  // requests per second
+    double signups_per_address_per_hour = 10;
   } http;
   struct Metrics {
     std::string listen = "127.0.0.1:9464";

@@ -1,5 +1,6 @@
 #include "volunteer_api.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstdlib>
 
@@ -65,6 +66,12 @@ std::optional<HttpResponse> VolunteerApi::handle(const HttpRequest& request) {
   if (path.rfind(kApi, 0) != 0) return std::nullopt;
   const std::string rest = path.substr(std::string(kApi).size());
   const std::string& m = request.method;
+  const bool ours = rest == "volunteers" || rest.rfind("cutouts/", 0) == 0 ||
+                    rest.rfind("reports/votes", 0) == 0 || rest == "export/classifications.csv" ||
+                    rest == "next" || rest == "classifications" || rest == "me";
+  if (!ours) return std::nullopt;
+  if (auto r = limited(per_address_, limits_.per_address, request.remote_address,
+                         "from your address")) return r;
 
   if (rest == "volunteers") {
     if (m != "POST") return method_not_allowed("POST");
@@ -87,6 +94,8 @@ std::optional<HttpResponse> VolunteerApi::handle(const HttpRequest& request) {
   auto who = authenticate(request);
   if (auto* denied = std::get_if<HttpResponse>(&who)) return *denied;
   const VolunteerRow& volunteer = std::get<VolunteerRow>(who);
+  if (auto r = limited(per_volunteer_, limits_.per_volunteer, std::to_string(volunteer.id),
+                         "for your account")) return r;
   if (rest == "next") {
     if (m != "GET") return method_not_allowed("GET");
     return next(volunteer);
@@ -98,6 +107,19 @@ std::optional<HttpResponse> VolunteerApi::handle(const HttpRequest& request) {
   if (m == "GET") return me(volunteer);
   if (m == "DELETE") return delete_me(volunteer);
   return method_not_allowed("GET, DELETE");
+}
+
+std::optional<HttpResponse> VolunteerApi::limited(RateLimiter& limiter, double rate,
+                                                  const std::string& key, const char* what) {
+  if (!(rate > 0)) return std::nullopt;
+  double retry = 0;
+  if (limiter.allow(key, now_(), &retry)) return std::nullopt;
+  const int seconds = std::max(1, int(std::ceil(retry)));
+  HttpResponse r = HttpResponse::error(
+      429, std::string("too many requests ") + what + "; please try again in " +
+               std::to_string(seconds) + " s (a limit that protects the service, not a penalty)");
+  r.extra_headers = "Retry-After: " + std::to_string(seconds) + "\r\n";
+  return r;
 }
 
 std::variant<VolunteerRow, HttpResponse> VolunteerApi::authenticate(const HttpRequest& request) {
@@ -129,6 +151,10 @@ HttpResponse VolunteerApi::sign_up(const HttpRequest& request) {
                                         std::to_string(kMaxDisplayNameBytes) + " bytes");
   if (!printable(name, false))
     return HttpResponse::error(400, "display_name must not contain control characters");
+  // Only well-formed sign-ups count: they are the ones that create accounts.
+  if (auto r = limited(signups_per_address_, limits_.signups_per_address_per_hour,
+                       request.remote_address, "sign-ups from your address"))
+    return *r;
   auto signup = service_.sign_up(name);
   if (!signup) return from_status(signup.status());
   nlohmann::ordered_json out;

@@ -10,12 +10,17 @@
 //   GET    /api/v1/export/classifications.csv?night=YYYY-MM-DD | ?from=&to= (unix s)
 //          operator only: "Authorization: Bearer <http.operator_token>"
 // next, classifications and me need "Authorization: Bearer <volunteer token>".
+// Rate limits (429 with Retry-After, never a ban; http.rate_limit_*): per
+// client address and per volunteer, requests per second with a burst of three
+// seconds' worth, and sign-ups per address per hour (burst 5).
 // Pure request -> response over a VolunteerService: no sockets here.
 #pragma once
 
+#include <functional>
 #include <optional>
 
 #include "http_types.h"
+#include "rate_limiter.h"
 #include "volunteer_service.h"
 
 namespace blink {
@@ -23,11 +28,25 @@ namespace blink {
 inline constexpr size_t kMaxDisplayNameBytes = 60;
 inline constexpr size_t kMaxCommentBytes = 1000;
 
+// Requests per second (sign-ups per hour); 0 turns a limit off.
+struct RateLimits {
+  double per_address = 20;
+  double per_volunteer = 10;
+  double signups_per_address_per_hour = 10;
+};
+
 class VolunteerApi {
  public:
   // `operator_token` guards the export; empty refuses it.
-  explicit VolunteerApi(VolunteerService& service, std::string operator_token = "")
-      : service_(service), operator_token_(std::move(operator_token)) {}
+  explicit VolunteerApi(VolunteerService& service, std::string operator_token = "",
+                        RateLimits limits = {}, std::function<double()> now = unix_now)
+      : service_(service),
+        operator_token_(std::move(operator_token)),
+        limits_(limits),
+        now_(std::move(now)),
+        per_address_(limits.per_address, 3 * limits.per_address),
+        signups_per_address_(limits.signups_per_address_per_hour / 3600, 5),
+        per_volunteer_(limits.per_volunteer, 3 * limits.per_volunteer) {}
   // The response when `request` is one of this API's paths; nullopt otherwise.
   std::optional<HttpResponse> handle(const HttpRequest& request);
 
@@ -43,8 +62,17 @@ class VolunteerApi {
   // The volunteer behind the request's token, or the 401 to send.
   std::variant<VolunteerRow, HttpResponse> authenticate(const HttpRequest& request);
 
+  // The 429 to send when `limiter` (enabled when `rate` > 0) refuses `key`.
+  std::optional<HttpResponse> limited(RateLimiter& limiter, double rate, const std::string& key,
+                                      const char* what);
+
   VolunteerService& service_;
   std::string operator_token_;
+  RateLimits limits_;
+  std::function<double()> now_;
+  RateLimiter per_address_;
+  RateLimiter signups_per_address_;
+  RateLimiter per_volunteer_;
 };
 
 }  // namespace blink

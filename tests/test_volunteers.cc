@@ -29,6 +29,7 @@ struct Fixture {
   std::unique_ptr<ReviewStore> reviews;
   MemorySink sink;
   double now = 1.8e9;
+  double tick = 0;  // the rate limiters' clock: a second per request, so none binds
   std::unique_ptr<VolunteerService> service;
   std::unique_ptr<VolunteerApi> api;
   int exposures = 0;
@@ -43,7 +44,7 @@ struct Fixture {
     reviews = std::move(r).value();
     service = std::make_unique<VolunteerService>(*reviews, *store, sink, nullptr, settings,
                                                  [this] { return now; });
-    api = std::make_unique<VolunteerApi>(*service);
+    api = std::make_unique<VolunteerApi>(*service, "", RateLimits{}, [this] { return tick += 1; });
   }
 
   static ReviewSettings no_training() {
@@ -345,7 +346,8 @@ TEST_CASE("volunteers: votes and skills survive reopening the database") {
   f.reviews = std::move(again).value();
   f.service = std::make_unique<VolunteerService>(*f.reviews, *f.store, f.sink, nullptr,
                                                  Fixture::no_training(), [&f] { return f.now; });
-  f.api = std::make_unique<VolunteerApi>(*f.service);
+  f.api = std::make_unique<VolunteerApi>(*f.service, "", RateLimits{},
+                                         [&f] { return f.tick += 1; });
   Json me = f.me(token);
   CHECK(me["classifications"] == 1);
   CHECK(me["skill"]["training_seen"] == 1);
@@ -365,7 +367,8 @@ TEST_CASE("volunteers: cutout paths are checked") {
 TEST_CASE("volunteers: the classification export is Zooniverse-shaped and for operators only") {
   ReviewSettings s = Fixture::no_training();
   Fixture f(s);
-  f.api = std::make_unique<VolunteerApi>(*f.service, "op-secret");
+  f.api = std::make_unique<VolunteerApi>(*f.service, "op-secret", RateLimits{},
+                                         [&f] { return f.tick += 1; });
   auto ids = f.add_subjects(2);
   std::string ada = f.sign_up("Ada, \"the first\"");
   REQUIRE(f.classify(ada, ids[0], "real", "line one\nline two").code == 201);
@@ -408,4 +411,34 @@ TEST_CASE("volunteers: the night report gives vote shares, agreement and a Dawid
   CHECK(svg.content_type == "image/svg+xml");
   CHECK_THAT(svg.body, Catch::Contains("<rect"));
   CHECK(f.call("GET", "/api/v1/reports/votes").code == 400);
+}
+
+TEST_CASE("volunteers: floods get 429 with Retry-After, and the limit refills") {
+  Fixture f;
+  double clock = 0;
+  f.api = std::make_unique<VolunteerApi>(*f.service, "", RateLimits{20, 10, 10},
+                                         [&clock] { return clock; });
+  f.add_subjects(1);
+  std::string token = f.sign_up();
+  int ok = 0, limited = 0;
+  std::string retry;
+  for (int i = 0; i < 100; ++i) {
+    auto r = f.call("GET", "/api/v1/next", token);
+    if (r.code == 200) ++ok;
+    if (r.code == 429) {
+      ++limited;
+      retry = r.extra_headers;
+    }
+  }
+  CHECK(ok == 30);  // the per-volunteer burst: three seconds at 10 per second
+  CHECK(limited == 70);
+  CHECK_THAT(retry, Catch::Contains("Retry-After: 1"));
+  clock += 1;
+  CHECK(f.call("GET", "/api/v1/next", token).code == 200);
+  // Sign-ups: five at once from one address, then one per six minutes.
+  for (int i = 0; i < 4; ++i)
+    CHECK(f.call("POST", "/api/v1/volunteers", "", R"({"display_name": "x"})").code == 201);
+  CHECK(f.call("POST", "/api/v1/volunteers", "", R"({"display_name": "x"})").code == 429);
+  clock += 360;
+  CHECK(f.call("POST", "/api/v1/volunteers", "", R"({"display_name": "x"})").code == 201);
 }
