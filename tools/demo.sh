@@ -72,9 +72,13 @@ curl -sf http://127.0.0.1:9464/metrics | awk '
   END { for (s in sum) if (cnt[s] > 0) printf "  %-14s %.3f\n", s, sum[s] / cnt[s] }' | sort
 printf "wall time for the night  %s s\n" "$elapsed"
 echo "truth of what was injected: $state/truth.csv"
-echo "page     http://127.0.0.1:8080/"
-echo "metrics  http://127.0.0.1:9464/metrics"
-echo "alerts   tcp://127.0.0.1:5556 (ZeroMQ SUB, topic candidate.)"
+printf "injected fakes       %s recovered of %s\n" "$(metric blink_fakes_recovered_total)" "$(metric blink_fakes_injected_total)"
+printf "review queue         %s candidates waiting for volunteers\n" "$(metric blink_review_queue_depth)"
+echo "volunteers  http://127.0.0.1:8080/   (sign up and classify)"
+echo "report      http://127.0.0.1:8080/reports/night"
+echo "status      http://127.0.0.1:8080/status.html"
+echo "metrics     http://127.0.0.1:9464/metrics"
+echo "alerts      tcp://127.0.0.1:5556 (ZeroMQ SUB, topic candidate.)"
 echo "===================================================="
 if [ -n "${BLINK_DEMO_EXIT:-}" ]; then exit 0; fi
 echo "blinkd keeps running; press Ctrl-C to stop it."
