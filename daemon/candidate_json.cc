@@ -2,6 +2,8 @@
 
 #include <cmath>
 
+#include "realbogus.h"
+
 namespace blink {
 namespace {
 
@@ -40,6 +42,7 @@ nlohmann::ordered_json candidate_json(const Envelope& e, const std::string& meth
   j["fwhm"] = number(c.fwhm);
   j["elongation"] = number(c.elongation);
   j["real_bogus"] = number(c.real_bogus);
+  j["model_version"] = kHeuristicRealBogusVersion;
   j["route"] = route_name(r.route);
   j["route_reason"] = r.route_reason;
   j["method"] = method;

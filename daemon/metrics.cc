@@ -9,6 +9,7 @@
 #include <cmath>
 
 #include "endpoint.h"
+#include "realbogus.h"
 #include "server_stop.h"
 
 namespace blink {
@@ -129,6 +130,12 @@ Metrics::Metrics(const std::string& version) : registry_(std::make_shared<promet
                           .Help("Injected synthetic sources recovered as candidates")
                           .Register(*registry_)
                           .Add({});
+  prometheus::BuildGauge()
+      .Name("blink_model_info")
+      .Help("Always 1; the scoring model in use is in the labels")
+      .Register(*registry_)
+      .Add({{"model", "real_bogus"}, {"version", kHeuristicRealBogusVersion}})
+      .Set(1);
   prometheus::BuildGauge()
       .Name("blink_build_info")
       .Help("Always 1; the version is in the label")

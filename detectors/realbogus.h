@@ -7,6 +7,10 @@
 
 namespace blink {
 
+// Stamped on every candidate (model_version) and exported as blink_model_info;
+// change it whenever the weights change.
+inline constexpr const char* kHeuristicRealBogusVersion = "heuristic-logistic-1";
+
 // Probability-like score in [0, 1] that `c` is a real astrophysical change.
 double heuristic_real_bogus(const Candidate& c);
 
