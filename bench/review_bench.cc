@@ -1,9 +1,13 @@
-// review_bench: one simulated night of volunteer review (review_sim.h), judged
-// three ways on the same candidates and volunteers: the machine score alone,
-// a fixed-redundancy majority vote, and SWAP (machine prior, skill-weighted
-// votes, retirement). Dawid-Skene on each method's votes is printed as a check.
+// review_bench: simulated nights of volunteer review (review_sim.h), each
+// judged three ways on the same candidates and volunteers: the machine score
+// alone, a fixed-redundancy majority vote, and SWAP (machine prior,
+// skill-weighted votes, retirement). Dawid-Skene on each method's votes is
+// printed as a check. The same volunteers return night after night (a
+// --churn share replaced by newcomers), keeping their skill and their count
+// of classifications as blinkd does, so night 1 shows a crowd of newcomers
+// and later nights a crowd the system has come to know.
 //
-//   review_bench --subjects 2000 --real-fraction 0.3 --seed 1 --svg votes.svg
+//   review_bench --subjects 2000 --real-fraction 0.3 --seed 1 --nights 3 --svg votes.svg
 #include <CLI/CLI.hpp>
 #include <algorithm>
 #include <cmath>
@@ -169,6 +173,137 @@ std::string trajectories_svg(const Night& night, const MethodRun& swap) {
   return line_chart_svg("SWAP posterior per vote", "votes", "P(real)", series, 0, 1);
 }
 
+// Votes to retire per night, SWAP against majority vote (the goal, a SWAP
+// median of at most 5, is in the title: a line at 5 would hide majority's).
+std::string nights_svg(const std::vector<Row>& swap_rows, const std::vector<Row>& majority_rows) {
+  Series median{"SWAP median", {}, {}}, mean{"SWAP mean", {}, {}}, p90{"SWAP p90", {}, {}},
+      majority{"majority", {}, {}};
+  double top = 5;
+  for (size_t k = 0; k < swap_rows.size(); ++k) {
+    const double night = double(k + 1);
+    if (const auto& v = swap_rows[k].votes) {
+      median.x.push_back(night), median.y.push_back(v->median);
+      mean.x.push_back(night), mean.y.push_back(v->mean);
+      p90.x.push_back(night), p90.y.push_back(v->p90);
+      top = std::max(top, v->p90);
+    }
+    if (const auto& v = majority_rows[k].votes) {
+      majority.x.push_back(night), majority.y.push_back(v->mean);
+      top = std::max(top, v->mean);
+    }
+  }
+  return line_chart_svg("Votes per retired subject by night (goal: SWAP median <= 5)", "night",
+                        "votes", {median, mean, p90, majority}, 0, 5 * std::ceil((top + 1) / 5));
+}
+
+// What one night showed, for the summary after the last.
+struct NightResult {
+  Row majority, swap;
+  bool beats = false, quick = false;
+};
+
+// Runs both methods over one night from the volunteers' carried state (updated
+// in place), prints the night's table and goal line, and keeps both runs in
+// `majority` and `swapped` for the charts.
+NightResult review_night(const Night& night, const SwapSettings& swap, int majority_votes,
+                         VolunteerState& majority_state, VolunteerState& swap_state,
+                         MethodRun& majority, MethodRun& swapped) {
+  majority = run_majority(night, majority_votes, swap.schedule, majority_state);
+  swapped = run_swap(night, swap, swap_state);
+
+  std::vector<bool> machine_label;
+  for (const SimSubject& s : night.subjects) machine_label.push_back(s.score >= 0.5);
+  review::DawidSkeneResult ds_majority, ds_swap;
+  const std::string majority_name = "majority (" + std::to_string(majority_votes) + " votes)";
+  std::vector<Row> rows = {
+      score_labels("machine (>= 0.5)", night, machine_label),
+      score_run(majority_name, night, majority),
+      score_run("SWAP", night, swapped),
+      score_dawid_skene("DS on majority votes", night, majority, &ds_majority),
+      score_dawid_skene("DS on SWAP votes", night, swapped, &ds_swap),
+  };
+  print_table(rows);
+
+  int outcome[5] = {};
+  for (const SubjectResult& r : swapped.subjects) ++outcome[int(r.outcome)];
+  std::printf(
+      "\nSWAP outcomes: %d retired real, %d retired bogus, %d undecided at %d votes, "
+      "%d escalated, %d still open; %ld training classifications, %ld idle slots\n",
+      outcome[int(Outcome::kReal)], outcome[int(Outcome::kBogus)],
+      outcome[int(Outcome::kUndecided)], swap.policy.max_votes, outcome[int(Outcome::kEscalated)],
+      outcome[int(Outcome::kOpen)], swapped.training, swapped.idle);
+  std::printf(
+      "skill error, mean |estimate - truth| of PL, PD (volunteers with >= 10 votes): "
+      "SWAP online %.3f, DS on SWAP votes %.3f, DS on majority votes %.3f\n",
+      skill_error(night, swapped,
+                  [&](size_t j) {
+                    return std::pair{swapped.skills[j].p_real(), swapped.skills[j].p_bogus()};
+                  }),
+      skill_error(night, swapped,
+                  [&](size_t j) {
+                    return std::pair{ds_swap.volunteers[j].p_real, ds_swap.volunteers[j].p_bogus};
+                  }),
+      skill_error(night, majority, [&](size_t j) {
+        return std::pair{ds_majority.volunteers[j].p_real, ds_majority.volunteers[j].p_bogus};
+      }));
+  const Row& m = rows[0];
+  const Row& mv = rows[1];
+  const Row& s = rows[2];
+  NightResult result{mv, s};
+  result.beats = s.purity > m.purity && s.purity > mv.purity && s.completeness > m.completeness &&
+                 s.completeness > mv.completeness;
+  result.quick = s.votes && s.votes->median <= 5;
+  std::printf(
+      "goal (SWAP beats machine and majority on purity and completeness; median votes "
+      "<= 5): %s%s\n",
+      result.beats && result.quick ? "met" : "MISSED",
+      result.beats ? (result.quick ? "" : " (median votes > 5)") : " (purity or completeness)");
+  return result;
+}
+
+void print_population(const Night& night, const std::string& bad) {
+  int reals = 0, experts = 0, average = 0;
+  for (const SimSubject& s : night.subjects) reals += s.real;
+  for (const SimVolunteer& v : night.volunteers)
+    experts += v.kind == "expert", average += v.kind == "average";
+  const int volunteers = int(night.volunteers.size());
+  std::printf("%d subjects (%d real), %d volunteers (%d expert, %d average, %d %s)",
+              int(night.subjects.size()), reals, volunteers, experts, average,
+              volunteers - experts - average, bad.c_str());
+}
+
+// "1 (6), 2 (5)": nights and their SWAP median votes.
+std::string list_nights(const std::vector<NightResult>& nights, size_t from, bool met) {
+  std::string out;
+  for (size_t k = from; k < nights.size(); ++k) {
+    if ((nights[k].beats && nights[k].quick) != met) continue;
+    if (!out.empty()) out += ", ";
+    out += std::to_string(k + 1);
+  }
+  return out.empty() ? "none" : out;
+}
+
+// The honest answer to the goal, on the first night and on the later ones.
+void print_summary(const std::vector<NightResult>& nights) {
+  std::printf("\nsummary over %zu nights (SWAP median votes to retire:", nights.size());
+  for (const NightResult& n : nights)
+    if (n.swap.votes)
+      std::printf(" %.0f", n.swap.votes->median);
+    else
+      std::printf(" -");
+  std::printf(")\n");
+  const NightResult& first = nights.front();
+  std::printf(
+      "  night 1 (every volunteer new): goal %s%s\n", first.beats && first.quick ? "met" : "MISSED",
+      first.beats ? (first.quick ? "" : " (median votes > 5)") : " (purity or completeness)");
+  int later_met = 0;
+  for (size_t k = 1; k < nights.size(); ++k) later_met += nights[k].beats && nights[k].quick;
+  const int later = int(nights.size()) - 1;
+  std::printf("  later nights (returning volunteers keep their skill): goal met on %d of %d%s%s\n",
+              later_met, later, later_met < later ? "; missed on nights " : "",
+              later_met < later ? list_nights(nights, 1, false).c_str() : "");
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -178,7 +313,15 @@ int main(int argc, char** argv) {
   std::string bad = "careless", svg_path, trajectories_path;
   double careless_skill = 0.5, adversarial_skill = 0.3;
 
-  CLI::App app{"review_bench: machine vs majority vote vs SWAP on a simulated night"};
+  int nights = 3;
+  double churn = 0.2;
+
+  CLI::App app{"review_bench: machine vs majority vote vs SWAP over simulated nights"};
+  app.add_option("--nights", nights,
+                 "Nights in a row with the same volunteers, who keep their skill")
+      ->check(CLI::PositiveNumber);
+  app.add_option("--churn", churn, "Share of volunteers replaced by newcomers each later night")
+      ->check(CLI::Range(0.0, 1.0));
   app.add_option("--seed", night_config.seed, "Random seed (the whole night is deterministic)");
   app.add_option("--subjects", night_config.subjects, "Candidates to review")
       ->check(CLI::PositiveNumber);
@@ -224,8 +367,10 @@ int main(int argc, char** argv) {
                  "Queue: freshness half-life (h)");
   app.add_option("--queue-closeness", swap.queue.closeness_weight,
                  "Queue: preference for nearly-retired");
-  app.add_option("--svg", svg_path, "Write a histogram of votes per retired subject");
-  app.add_option("--trajectories-svg", trajectories_path, "Write SWAP posterior trajectories");
+  app.add_option("--svg", svg_path,
+                 "Write a histogram of votes per retired subject (one night) or votes per night");
+  app.add_option("--trajectories-svg", trajectories_path,
+                 "Write SWAP posterior trajectories (last night)");
   CLI11_PARSE(app, argc, argv);
 
   night_config.bad_skill = bad == "adversarial" ? adversarial_skill : careless_skill;
@@ -238,72 +383,55 @@ int main(int argc, char** argv) {
     return 2;
   }
 
-  const Night night = make_night(night_config);
-  const MethodRun majority = run_majority(night, majority_votes, swap.schedule);
-  const MethodRun swapped = run_swap(night, swap);
+  // Night 1 is everybody's first; later nights bring back the same people
+  // (less churn) with what blinkd kept of them.
+  Night night = make_night(night_config);
+  const size_t population = night.volunteers.size();
+  VolunteerState majority_state(population, swap.swap.prior);
+  VolunteerState swap_state(population, swap.swap.prior);
+  std::vector<NightResult> results;
+  MethodRun last_majority, last_swap;
+  for (int index = 1; index <= nights; ++index) {
+    int newcomers = int(population);
+    if (index > 1) {
+      std::vector<int> replaced;
+      night = next_night(night_config, index, night.volunteers, churn, replaced);
+      for (int j : replaced)
+        majority_state.make_newcomer(size_t(j)), swap_state.make_newcomer(size_t(j));
+      newcomers = int(replaced.size());
+      std::printf("\n");
+    }
+    if (nights == 1) {
+      std::printf("review_bench: seed %llu, ", (unsigned long long)night_config.seed);
+      print_population(night, bad);
+      std::printf("\n\n");
+    } else {
+      if (index == 1)
+        std::printf("review_bench: seed %llu, %d nights, %.0f%% of volunteers new each night\n\n",
+                    (unsigned long long)night_config.seed, nights, 100 * churn);
+      std::printf("night %d: ", index);
+      print_population(night, bad);
+      std::printf("; %d new, %d returning\n\n", newcomers, int(population) - newcomers);
+    }
+    results.push_back(review_night(night, swap, majority_votes, majority_state, swap_state,
+                                   last_majority, last_swap));
+  }
+  if (nights > 1) print_summary(results);
 
-  std::vector<bool> machine_label;
-  for (const SimSubject& s : night.subjects) machine_label.push_back(s.score >= 0.5);
-  review::DawidSkeneResult ds_majority, ds_swap;
-  const std::string majority_name = "majority (" + std::to_string(majority_votes) + " votes)";
-  std::vector<Row> rows = {
-      score_labels("machine (>= 0.5)", night, machine_label),
-      score_run(majority_name, night, majority),
-      score_run("SWAP", night, swapped),
-      score_dawid_skene("DS on majority votes", night, majority, &ds_majority),
-      score_dawid_skene("DS on SWAP votes", night, swapped, &ds_swap),
-  };
-
-  int reals = 0, experts = 0, average = 0;
-  for (const SimSubject& s : night.subjects) reals += s.real;
-  for (const SimVolunteer& v : night.volunteers)
-    experts += v.kind == "expert", average += v.kind == "average";
-  std::printf(
-      "review_bench: seed %llu, %d subjects (%d real), %d volunteers (%d expert, %d average, "
-      "%d %s)\n\n",
-      (unsigned long long)night_config.seed, night_config.subjects, reals, night_config.volunteers,
-      experts, average, night_config.volunteers - experts - average, bad.c_str());
-  print_table(rows);
-
-  int outcome[5] = {};
-  for (const SubjectResult& r : swapped.subjects) ++outcome[int(r.outcome)];
-  std::printf(
-      "\nSWAP outcomes: %d retired real, %d retired bogus, %d undecided at %d votes, "
-      "%d escalated, %d still open; %ld training classifications, %ld idle slots\n",
-      outcome[int(Outcome::kReal)], outcome[int(Outcome::kBogus)],
-      outcome[int(Outcome::kUndecided)], swap.policy.max_votes, outcome[int(Outcome::kEscalated)],
-      outcome[int(Outcome::kOpen)], swapped.training, swapped.idle);
-  std::printf(
-      "skill error, mean |estimate - truth| of PL, PD (volunteers with >= 10 votes): "
-      "SWAP online %.3f, DS on SWAP votes %.3f, DS on majority votes %.3f\n",
-      skill_error(night, swapped,
-                  [&](size_t j) {
-                    return std::pair{swapped.skills[j].p_real(), swapped.skills[j].p_bogus()};
-                  }),
-      skill_error(night, swapped,
-                  [&](size_t j) {
-                    return std::pair{ds_swap.volunteers[j].p_real, ds_swap.volunteers[j].p_bogus};
-                  }),
-      skill_error(night, majority, [&](size_t j) {
-        return std::pair{ds_majority.volunteers[j].p_real, ds_majority.volunteers[j].p_bogus};
-      }));
-  const Row& m = rows[0];
-  const Row& mv = rows[1];
-  const Row& s = rows[2];
-  const bool beats = s.purity > m.purity && s.purity > mv.purity &&
-                     s.completeness > m.completeness && s.completeness > mv.completeness;
-  const bool quick = s.votes && s.votes->median <= 5;
-  std::printf(
-      "goal (SWAP beats machine and majority on purity and completeness; median votes "
-      "<= 5): %s%s\n",
-      beats && quick ? "met" : "MISSED",
-      beats ? (quick ? "" : " (median votes > 5)") : " (purity or completeness)");
-
-  if (!svg_path.empty() &&
-      !write_file(svg_path, votes_histogram_svg(swapped, majority, swap.policy.max_votes)))
-    return 1;
+  if (!svg_path.empty()) {
+    std::string svg;
+    if (nights == 1) {
+      svg = votes_histogram_svg(last_swap, last_majority, swap.policy.max_votes);
+    } else {
+      std::vector<Row> swap_rows, majority_rows;
+      for (const NightResult& r : results)
+        swap_rows.push_back(r.swap), majority_rows.push_back(r.majority);
+      svg = nights_svg(swap_rows, majority_rows);
+    }
+    if (!write_file(svg_path, svg)) return 1;
+  }
   if (!trajectories_path.empty() &&
-      !write_file(trajectories_path, trajectories_svg(night, swapped)))
+      !write_file(trajectories_path, trajectories_svg(night, last_swap)))
     return 1;
   return 0;
 }

@@ -57,13 +57,14 @@ bool has_voted(const std::vector<int>& voters, int volunteer) {
   return std::find(voters.begin(), voters.end(), volunteer) != voters.end();
 }
 
+// `seen` is each volunteer's classifications so far (training included), read
+// for the training share and counted up as the night goes on.
 void run_night(const Night& night, const review::TrainingSchedule& schedule, Method& method,
-               MethodRun& run) {
+               MethodRun& run, std::vector<int>& seen) {
   const NightConfig& c = night.config;
   Rng arrivals(stream(c.seed, 11)), training(stream(c.seed, 12)), answers(stream(c.seed, 13));
   const int n = int(night.subjects.size());
   const long max_slots = c.max_classifications > 0 ? c.max_classifications : 30L * n;
-  std::vector<int> seen(night.volunteers.size());
   int arrived = 0, next_report = n / 10;
   long slot = 0;
   const double stop_session = 1.0 / std::max(1.0, c.session_mean);
@@ -145,13 +146,14 @@ class Majority : public Method {
 
 class Swap : public Method {
  public:
-  Swap(const Night& night, const SwapSettings& settings, MethodRun& run)
+  Swap(const Night& night, const SwapSettings& settings, std::vector<review::Skill>& skills,
+       MethodRun& run)
       : night_(night),
         settings_(settings),
+        skills_(skills),
         run_(run),
         voters_(night.subjects.size()),
         answers_(night.subjects.size()) {
-    run_.skills.assign(night.volunteers.size(), review::Skill(settings.swap.prior));
     for (size_t i = 0; i < night.subjects.size(); ++i) {
       const double prior = review::machine_prior(night.subjects[i].score, settings.swap);
       run_.subjects[i].trajectory = {prior};
@@ -159,7 +161,7 @@ class Swap : public Method {
     }
   }
   void train(int v, bool real, Answer a) override {
-    run_.skills[v].observe(real ? Truth::kReal : Truth::kBogus, a, 1.0);
+    skills_[v].observe(real ? Truth::kReal : Truth::kBogus, a, 1.0);
   }
   int pick(int volunteer, double hours, int arrived) override {
     int best = -1;
@@ -177,7 +179,7 @@ class Swap : public Method {
   }
   void record(int s, int v, Answer a) override {
     SubjectResult& r = run_.subjects[s];
-    const review::Skill& skill = run_.skills[v];
+    const review::Skill& skill = skills_[v];
     const double p = review::update_posterior(r.trajectory.back(), a, skill);
     r.trajectory.push_back(p);
     r.label_real = p >= 0.5;
@@ -203,8 +205,7 @@ class Swap : public Method {
     if (r.outcome == Outcome::kReal || r.outcome == Outcome::kBogus) {
       const Truth verdict = r.outcome == Outcome::kReal ? Truth::kReal : Truth::kBogus;
       for (size_t k = 0; k < voters_[s].size(); ++k)
-        run_.skills[voters_[s][k]].observe(verdict, answers_[s][k],
-                                           settings_.swap.consensus_weight);
+        skills_[voters_[s][k]].observe(verdict, answers_[s][k], settings_.swap.consensus_weight);
     }
   }
   int closed() const override { return closed_; }
@@ -213,11 +214,31 @@ class Swap : public Method {
  private:
   const Night& night_;
   const SwapSettings& settings_;
+  std::vector<review::Skill>& skills_;  // the volunteers' carried state
   MethodRun& run_;
   std::vector<std::vector<int>> voters_;
   std::vector<std::vector<Answer>> answers_;
   int closed_ = 0;
 };
+
+SimVolunteer draw_volunteer(const NightConfig& c, Rng& rng) {
+  const char* bad = c.bad_skill < 0.5 ? "adversarial" : "careless";
+  const double u = rng.uniform();
+  SimVolunteer v;
+  double skill;
+  if (u < c.expert_share)
+    v.kind = "expert", skill = c.expert_skill;
+  else if (u < c.expert_share + c.average_share)
+    v.kind = "average", skill = c.average_skill;
+  else
+    v.kind = bad, skill = c.bad_skill;
+  auto jitter = [&] {
+    return std::clamp(skill + c.skill_jitter * (2 * rng.uniform() - 1), 0.01, 0.99);
+  };
+  v.p_real = jitter();
+  v.p_bogus = jitter();
+  return v;
+}
 
 }  // namespace
 
@@ -242,43 +263,52 @@ Night make_night(const NightConfig& c) {
   std::sort(
       night.subjects.begin(), night.subjects.end(),
       [](const SimSubject& a, const SimSubject& b) { return a.arrival_hours < b.arrival_hours; });
-  const char* bad = c.bad_skill < 0.5 ? "adversarial" : "careless";
-  for (int j = 0; j < c.volunteers; ++j) {
-    const double u = rng.uniform();
-    SimVolunteer v;
-    double skill;
-    if (u < c.expert_share)
-      v.kind = "expert", skill = c.expert_skill;
-    else if (u < c.expert_share + c.average_share)
-      v.kind = "average", skill = c.average_skill;
-    else
-      v.kind = bad, skill = c.bad_skill;
-    auto jitter = [&] {
-      return std::clamp(skill + c.skill_jitter * (2 * rng.uniform() - 1), 0.01, 0.99);
-    };
-    v.p_real = jitter();
-    v.p_bogus = jitter();
-    night.volunteers.push_back(v);
+  for (int j = 0; j < c.volunteers; ++j) night.volunteers.push_back(draw_volunteer(c, rng));
+  return night;
+}
+
+Night next_night(const NightConfig& config, int index, const std::vector<SimVolunteer>& returning,
+                 double churn, std::vector<int>& replaced) {
+  NightConfig c = config;
+  c.seed = stream(config.seed, 1000 + uint64_t(index));
+  c.volunteers = int(returning.size());
+  Night night = make_night(c);  // its own volunteers are discarded
+  night.volunteers = returning;
+  Rng rng(stream(c.seed, 2));
+  replaced.clear();
+  for (size_t j = 0; j < night.volunteers.size(); ++j) {
+    if (rng.uniform() >= churn) continue;
+    night.volunteers[j] = draw_volunteer(c, rng);
+    replaced.push_back(int(j));
   }
   return night;
 }
 
+VolunteerState::VolunteerState(size_t volunteers, review::SkillPrior p)
+    : prior(p), skills(volunteers, review::Skill(p)), classifications(volunteers, 0) {}
+
+void VolunteerState::make_newcomer(size_t j) {
+  skills[j] = review::Skill(prior);
+  classifications[j] = 0;
+}
+
 MethodRun run_majority(const Night& night, int votes_per_subject,
-                       const review::TrainingSchedule& schedule) {
+                       const review::TrainingSchedule& schedule, VolunteerState& state) {
   MethodRun run;
   run.subjects.resize(night.subjects.size());
   for (size_t i = 0; i < night.subjects.size(); ++i)
     run.subjects[i].label_real = night.subjects[i].score >= 0.5;
   Majority method(night, votes_per_subject, run);
-  run_night(night, schedule, method, run);
+  run_night(night, schedule, method, run, state.classifications);
   return run;
 }
 
-MethodRun run_swap(const Night& night, const SwapSettings& settings) {
+MethodRun run_swap(const Night& night, const SwapSettings& settings, VolunteerState& state) {
   MethodRun run;
   run.subjects.resize(night.subjects.size());
-  Swap method(night, settings, run);
-  run_night(night, settings.schedule, method, run);
+  Swap method(night, settings, state.skills, run);
+  run_night(night, settings.schedule, method, run, state.classifications);
+  run.skills = state.skills;
   return run;
 }
 

@@ -4,6 +4,8 @@
 // SWAP with retirement) decides what each volunteer sees and when a subject
 // is done. The same seed gives the same candidates, the same volunteers and
 // the same sessions for every method; only what they are shown differs.
+// Several nights in a row share one volunteer population (with churn), and
+// each volunteer carries their state from night to night as blinkd keeps it.
 #pragma once
 
 #include <cstdint>
@@ -65,6 +67,28 @@ struct Night {
 };
 Night make_night(const NightConfig& config);
 
+// Night `index` (2, 3, ...) of a run that began with make_night(config):
+// fresh candidates and sessions from a seed of its own, and `returning`, the
+// previous night's volunteers, each replaced with probability `churn` by a
+// newcomer drawn from the same mix of kinds. `replaced` receives the indices
+// of the newcomers, whose carried state the caller must reset.
+Night next_night(const NightConfig& config, int index, const std::vector<SimVolunteer>& returning,
+                 double churn, std::vector<int>& replaced);
+
+// What each volunteer carries from one night to the next, indexed like
+// Night::volunteers. It mirrors blinkd's volunteers table: the confusion
+// counts behind the SWAP skill, and the number of classifications made so
+// far, which sets the training share (training_rate.h). Majority vote uses
+// only the classifications.
+struct VolunteerState {
+  VolunteerState(size_t volunteers, review::SkillPrior prior);
+  void make_newcomer(size_t volunteer);  // someone new took this place
+
+  review::SkillPrior prior;
+  std::vector<review::Skill> skills;
+  std::vector<int> classifications;  // training included, every night so far
+};
+
 // How one method ended the night for one subject.
 enum class Outcome { kOpen, kReal, kBogus, kUndecided, kEscalated };
 struct SubjectResult {
@@ -85,8 +109,9 @@ struct MethodRun {
 
 // Fixed redundancy: every subject gets `votes_per_subject` classifications,
 // fewest-votes-first; label by majority of real/bogus, ties by the machine.
+// `state` comes in as the volunteers start the night and goes out as they end it.
 MethodRun run_majority(const Night& night, int votes_per_subject,
-                       const review::TrainingSchedule& schedule);
+                       const review::TrainingSchedule& schedule, VolunteerState& state);
 
 struct SwapSettings {
   review::SwapConfig swap;
@@ -96,6 +121,8 @@ struct SwapSettings {
 };
 // SWAP: machine prior, skill-weighted Bayes per vote, skills learned online
 // from training subjects and retired verdicts, queue by queue_priority().
-MethodRun run_swap(const Night& night, const SwapSettings& settings);
+// `state` comes in as the volunteers start the night and goes out as they end
+// it; MethodRun::skills is a copy of the skills at the end.
+MethodRun run_swap(const Night& night, const SwapSettings& settings, VolunteerState& state);
 
 }  // namespace blink::bench

@@ -123,12 +123,21 @@ Result<std::unique_ptr<HttpServer>> HttpServer::start(const std::string& listen,
   }
   std::unique_ptr<HttpServer> server(new HttpServer(backend, root));
   server->operator_token_ = std::move(operator_token);
+  // 8 threads: requests are short, but a vote waits for its fsync and every
+  // connection for its client; 8 keep two cores busy meanwhile (bench/api_load).
+  // Keep-alive stays off: civetweb holds a thread per open connection.
   const char* options[] = {
-      "listening_ports", listen.c_str(),      "num_threads", "4",    "request_timeout_ms",
+      "listening_ports", listen.c_str(),      "num_threads", "8",    "request_timeout_ms",
       "10000",           "enable_keep_alive", "no",          nullptr};
   mg_callbacks callbacks{};
   callbacks.log_message = log_civetweb;
-  mg_init_data init_data{&callbacks, nullptr, options};
+  // Every request goes to dispatch() from the first one accepted: a handler
+  // set by mg_set_request_handler() after mg_start2() leaves a moment in which
+  // civetweb answers its own 404 (seen by volunteers while blinkd restarts).
+  callbacks.begin_request = [](mg_connection* conn) {
+    return HttpServer::handle(conn, mg_get_user_data(mg_get_context(conn)));
+  };
+  mg_init_data init_data{&callbacks, server.get(), options};
   char error_text[256] = "";
   unsigned error_code = 0;
   mg_error_data error{&error_code, error_text, sizeof error_text};
@@ -138,7 +147,6 @@ Result<std::unique_ptr<HttpServer>> HttpServer::start(const std::string& listen,
         "cannot serve HTTP on " + listen + ": " +
         (error_text[0] ? std::string(error_text) : "civetweb failed to start"));
   }
-  mg_set_request_handler(server->context_, "**", &HttpServer::handle, server.get());
   mg_server_port ports[4];
   int n = mg_get_server_ports(server->context_, 4, ports);
   server->port_ = n > 0 ? ports[0].port : 0;

@@ -1,10 +1,16 @@
 #include "review_store.h"
 
+#include <unordered_map>
+
 #include "sqlite_util.h"
 #include "store_rows.h"
 
 namespace blink {
 namespace {
+
+// Read-only connections: as many as the HTTP server has threads, so a
+// request never waits for another's read.
+constexpr int kReadConnections = 8;
 
 constexpr const char* kSubjectColumns =
     "s.candidate_id, s.created_unix, s.prior, s.posterior, s.n_votes, s.state, s.verdict, "
@@ -55,8 +61,9 @@ VolunteerRow read_volunteer(const Stmt& q) {
 }
 
 Result<VolunteerRow> load_volunteer(sqlite3* db, int64_t id) {
-  Stmt q(db, (std::string("SELECT ") + kVolunteerColumns + " FROM volunteers WHERE volunteer_id = ?")
-                 .c_str());
+  Stmt q(db,
+         (std::string("SELECT ") + kVolunteerColumns + " FROM volunteers WHERE volunteer_id = ?")
+             .c_str());
   q.bind(id);
   if (q.step()) return read_volunteer(q);
   if (!q.status()) return q.status().with_context("reading volunteer " + std::to_string(id));
@@ -87,6 +94,32 @@ HistoryRow read_history(const Stmt& q) {
 
 }  // namespace
 
+// Borrows an idle read-only connection for its lifetime, waiting for one
+// when all are lent out.
+class ReviewStore::Reader {
+ public:
+  explicit Reader(ReviewStore& store) : store_(store) {
+    std::unique_lock lock(store_.readers_mutex_);
+    store_.reader_returned_.wait(lock, [&] { return !store_.idle_readers_.empty(); });
+    db_ = store_.idle_readers_.back();
+    store_.idle_readers_.pop_back();
+  }
+  ~Reader() {
+    {
+      std::lock_guard lock(store_.readers_mutex_);
+      store_.idle_readers_.push_back(db_);
+    }
+    store_.reader_returned_.notify_one();
+  }
+  Reader(const Reader&) = delete;
+  Reader& operator=(const Reader&) = delete;
+  sqlite3* db() const { return db_; }
+
+ private:
+  ReviewStore& store_;
+  sqlite3* db_ = nullptr;
+};
+
 Result<std::unique_ptr<ReviewStore>> ReviewStore::open(const std::string& path) {
   std::unique_ptr<ReviewStore> store(new ReviewStore());
   auto writer = open_connection(path, false);
@@ -99,14 +132,17 @@ Result<std::unique_ptr<ReviewStore>> ReviewStore::open(const std::string& path) 
     if (!q.step() || q.integer(0) < 2)
       return Status::invalid(path + " has no review tables (open it with SqliteStore first)");
   }
-  auto reader = open_connection(path, true);
-  if (!reader) return reader.status();
-  store->reader_ = *reader;
+  for (int i = 0; i < kReadConnections; ++i) {
+    auto reader = open_connection(path, true);
+    if (!reader) return reader.status();
+    store->readers_.push_back(*reader);
+  }
+  store->idle_readers_ = store->readers_;
   return store;
 }
 
 ReviewStore::~ReviewStore() {
-  sqlite3_close_v2(reader_);
+  for (sqlite3* reader : readers_) sqlite3_close_v2(reader);
   sqlite3_close_v2(writer_);
 }
 
@@ -122,10 +158,10 @@ Result<int64_t> ReviewStore::add_volunteer(const std::string& display_name,
 }
 
 Result<std::optional<VolunteerRow>> ReviewStore::volunteer_by_token(const std::string& token_hash) {
-  std::lock_guard lock(read_mutex_);
-  Stmt q(reader_, (std::string("SELECT ") + kVolunteerColumns +
-                   " FROM volunteers WHERE token_hash = ? AND deleted_unix IS NULL")
-                      .c_str());
+  Reader reader(*this);
+  Stmt q(reader.db(), (std::string("SELECT ") + kVolunteerColumns +
+                       " FROM volunteers WHERE token_hash = ? AND deleted_unix IS NULL")
+                          .c_str());
   q.bind(token_hash);
   if (q.step()) return std::optional<VolunteerRow>(read_volunteer(q));
   if (!q.status()) return q.status().with_context("looking up a token");
@@ -133,8 +169,8 @@ Result<std::optional<VolunteerRow>> ReviewStore::volunteer_by_token(const std::s
 }
 
 Result<VolunteerRow> ReviewStore::volunteer(int64_t volunteer_id) {
-  std::lock_guard lock(read_mutex_);
-  return load_volunteer(reader_, volunteer_id);
+  Reader reader(*this);
+  return load_volunteer(reader.db(), volunteer_id);
 }
 
 Status ReviewStore::delete_volunteer(int64_t volunteer_id, double now) {
@@ -148,60 +184,83 @@ Status ReviewStore::delete_volunteer(int64_t volunteer_id, double now) {
     return s.with_context("deleting volunteer " + std::to_string(volunteer_id));
   if (sqlite3_changes(writer_) != 1)
     return Status::not_found("no volunteer " + std::to_string(volunteer_id));
-  Stmt l(writer_, "DELETE FROM leases WHERE volunteer_id = ?");
-  if (Status s = l.bind(volunteer_id).run(); !s) return s;
-  return tx.commit();
+  if (Status s = tx.commit(); !s) return s;
+  std::lock_guard leases(leases_mutex_);
+  leases_.erase(volunteer_id);
+  return Status::ok();
 }
 
 Result<std::optional<std::string>> ReviewStore::current_lease(int64_t volunteer_id, double now) {
-  std::lock_guard lock(write_mutex_);
-  Stmt q(writer_,
-         "SELECT l.candidate_id FROM leases l JOIN subjects s ON s.candidate_id = l.candidate_id "
-         "WHERE l.volunteer_id = ? AND l.expires_unix > ? AND s.state = 'open' AND NOT EXISTS "
-         "(SELECT 1 FROM votes v WHERE v.candidate_id = l.candidate_id AND v.volunteer_id = ?)");
-  q.bind(volunteer_id).bind(now).bind(volunteer_id);
-  if (q.step()) return std::optional<std::string>(q.text(0));
+  std::string candidate_id;
+  {
+    std::lock_guard lock(leases_mutex_);
+    auto it = leases_.find(volunteer_id);
+    if (it == leases_.end() || !(it->second.expires_unix > now))
+      return std::optional<std::string>();
+    candidate_id = it->second.candidate_id;
+  }
+  // Still worth showing: open, and not voted on by them (from another tab).
+  Reader reader(*this);
+  Stmt q(reader.db(),
+         "SELECT 1 FROM subjects s WHERE s.candidate_id = ? AND s.state = 'open' AND NOT EXISTS "
+         "(SELECT 1 FROM votes v WHERE v.candidate_id = s.candidate_id AND v.volunteer_id = ?)");
+  q.bind(candidate_id).bind(volunteer_id);
+  if (q.step()) return std::optional<std::string>(candidate_id);
   if (!q.status()) return q.status().with_context("reading a lease");
   return std::optional<std::string>();
 }
 
 Status ReviewStore::lease(int64_t volunteer_id, const std::string& candidate_id,
                           double expires_unix) {
-  std::lock_guard lock(write_mutex_);
-  Stmt q(writer_,
-         "INSERT INTO leases (volunteer_id, candidate_id, expires_unix) VALUES (?, ?, ?) "
-         "ON CONFLICT (volunteer_id) DO UPDATE SET candidate_id = excluded.candidate_id, "
-         "expires_unix = excluded.expires_unix");
-  return q.bind(volunteer_id).bind(candidate_id).bind(expires_unix).run().with_context(
-      "leasing " + candidate_id);
+  std::lock_guard lock(leases_mutex_);
+  leases_[volunteer_id] = {candidate_id, expires_unix};
+  return Status::ok();
 }
 
-Result<std::vector<ReviewStore::Offer>> ReviewStore::offers_for(int64_t volunteer_id,
-                                                                bool training, int limit,
-                                                                double now) {
-  std::lock_guard lock(read_mutex_);
-  // The lease count comes last, after the subject's and candidate's columns.
-  std::string sql =
-      std::string("SELECT ") + kSubjectColumns + ", " + kCandidateRowColumns +
-      ", (SELECT COUNT(*) FROM leases l WHERE l.candidate_id = s.candidate_id AND "
-      "l.volunteer_id != ? AND l.expires_unix > ?)"
-      " FROM subjects s JOIN candidates c ON c.candidate_id = s.candidate_id"
-      " JOIN exposures e ON e.exposure_id = c.exposure_id"
-      " WHERE s.state = 'open' AND s.training = ? AND NOT EXISTS (SELECT 1 FROM votes v WHERE "
-      "v.candidate_id = s.candidate_id AND v.volunteer_id = ?) "
-      "ORDER BY s.created_unix DESC LIMIT ?";
-  Stmt q(reader_, sql.c_str());
-  q.bind(volunteer_id).bind(now).bind(training).bind(volunteer_id).bind(limit);
+Result<std::vector<ReviewStore::Offer>> ReviewStore::offers_for(int64_t volunteer_id, bool training,
+                                                                int limit, double now) {
+  // Other volunteers' live leases (at most one each); expired ones are
+  // dropped on the way, so the map stays as small as the live crowd.
+  std::unordered_map<std::string, int> leased;
+  {
+    std::lock_guard lock(leases_mutex_);
+    for (auto it = leases_.begin(); it != leases_.end();) {
+      if (!(it->second.expires_unix > now)) {
+        it = leases_.erase(it);
+        continue;
+      }
+      if (it->first != volunteer_id) ++leased[it->second.candidate_id];
+      ++it;
+    }
+  }
+  Reader reader(*this);
+  // The joins keep to subjects whose candidate can be shown, as subject() does.
+  Stmt q(reader.db(),
+         "SELECT s.candidate_id, s.created_unix, s.posterior, s.n_votes, s.anomalous"
+         " FROM subjects s JOIN candidates c ON c.candidate_id = s.candidate_id"
+         " JOIN exposures e ON e.exposure_id = c.exposure_id"
+         " WHERE s.state = 'open' AND s.training = ? AND NOT EXISTS (SELECT 1 FROM votes v WHERE "
+         "v.candidate_id = s.candidate_id AND v.volunteer_id = ?) "
+         "ORDER BY s.created_unix DESC LIMIT ?");
+  q.bind(training).bind(volunteer_id).bind(limit);
   std::vector<Offer> offers;
-  const int lease_col = kSubjectColumnCount + kCandidateRowColumnCount;
-  while (q.step()) offers.push_back({read_subject(q), int(q.integer(lease_col))});
+  while (q.step()) {
+    Offer o;
+    o.candidate_id = q.text(0);
+    o.created_unix = q.real(1);
+    o.posterior = q.real(2);
+    o.n_votes = int(q.integer(3));
+    o.anomalous = q.integer(4) != 0;
+    if (auto it = leased.find(o.candidate_id); it != leased.end()) o.leased_by_others = it->second;
+    offers.push_back(std::move(o));
+  }
   if (!q.status()) return q.status().with_context("listing subjects to offer");
   return offers;
 }
 
 Result<std::optional<SubjectRow>> ReviewStore::subject(const std::string& candidate_id) {
-  std::lock_guard lock(read_mutex_);
-  Stmt q(reader_, (subject_select() + "WHERE s.candidate_id = ?").c_str());
+  Reader reader(*this);
+  Stmt q(reader.db(), (subject_select() + "WHERE s.candidate_id = ?").c_str());
   q.bind(candidate_id);
   if (q.step()) return std::optional<SubjectRow>(read_subject(q));
   if (!q.status()) return q.status().with_context("reading subject " + candidate_id);
@@ -209,8 +268,8 @@ Result<std::optional<SubjectRow>> ReviewStore::subject(const std::string& candid
 }
 
 Result<bool> ReviewStore::has_voted(int64_t volunteer_id, const std::string& candidate_id) {
-  std::lock_guard lock(read_mutex_);
-  Stmt q(reader_, "SELECT 1 FROM votes WHERE volunteer_id = ? AND candidate_id = ?");
+  Reader reader(*this);
+  Stmt q(reader.db(), "SELECT 1 FROM votes WHERE volunteer_id = ? AND candidate_id = ?");
   q.bind(volunteer_id).bind(candidate_id);
   bool found = q.step();
   if (!q.status()) return q.status();
@@ -281,7 +340,8 @@ Result<VoteEffects> ReviewStore::record_vote(int64_t volunteer_id, const std::st
     upd.bind_null();
   else
     upd.bind(now);
-  if (Status s = upd.bind(candidate_id).run(); !s) return s.with_context("updating " + candidate_id);
+  if (Status s = upd.bind(candidate_id).run(); !s)
+    return s.with_context("updating " + candidate_id);
 
   Stmt vol(writer_,
            "UPDATE volunteers SET real_seen = real_seen + ?, real_said_real = real_said_real + ?, "
@@ -291,9 +351,6 @@ Result<VoteEffects> ReviewStore::record_vote(int64_t volunteer_id, const std::st
   vol.bind(fx.d_real_seen).bind(fx.d_real_said_real).bind(fx.d_bogus_seen);
   vol.bind(fx.d_bogus_said_bogus).bind(fx.counts_as_training ? 1 : 0).bind(now).bind(volunteer_id);
   if (Status s = vol.run(); !s) return s.with_context("updating volunteer skill");
-
-  Stmt lease(writer_, "DELETE FROM leases WHERE volunteer_id = ?");
-  if (Status s = lease.bind(volunteer_id).run(); !s) return s;
 
   Stmt credit(writer_,
               "INSERT INTO discoverers (candidate_id, volunteer_id, rank, credited_unix) "
@@ -305,15 +362,17 @@ Result<VoteEffects> ReviewStore::record_vote(int64_t volunteer_id, const std::st
       return s.with_context("crediting discoverers of " + candidate_id);
   }
   if (Status s = tx.commit(); !s) return s.with_context("committing a vote on " + candidate_id);
+  std::lock_guard leases(leases_mutex_);  // they answered: the next subject is a new one
+  leases_.erase(volunteer_id);
   return fx;
 }
 
 Result<std::vector<HistoryRow>> ReviewStore::history(int64_t volunteer_id, int limit) {
-  std::lock_guard lock(read_mutex_);
-  Stmt q(reader_, (std::string("SELECT ") + kHistoryColumns +
-                   " FROM votes v JOIN subjects s ON s.candidate_id = v.candidate_id "
-                   "WHERE v.volunteer_id = ? ORDER BY v.vote_id DESC LIMIT ?")
-                      .c_str());
+  Reader reader(*this);
+  Stmt q(reader.db(), (std::string("SELECT ") + kHistoryColumns +
+                       " FROM votes v JOIN subjects s ON s.candidate_id = v.candidate_id "
+                       "WHERE v.volunteer_id = ? ORDER BY v.vote_id DESC LIMIT ?")
+                          .c_str());
   q.bind(volunteer_id).bind(limit);
   std::vector<HistoryRow> rows;
   while (q.step()) rows.push_back(read_history(q));
@@ -322,8 +381,8 @@ Result<std::vector<HistoryRow>> ReviewStore::history(int64_t volunteer_id, int l
 }
 
 Result<std::vector<DiscoveryRow>> ReviewStore::discoveries(int64_t volunteer_id) {
-  std::lock_guard lock(read_mutex_);
-  Stmt q(reader_,
+  Reader reader(*this);
+  Stmt q(reader.db(),
          "SELECT d.candidate_id, d.rank, d.credited_unix, c.ra, c.dec, e.mjd_obs, c.mag, e.field, "
          "e.band FROM discoverers d JOIN candidates c ON c.candidate_id = d.candidate_id "
          "JOIN exposures e ON e.exposure_id = c.exposure_id WHERE d.volunteer_id = ? "
@@ -338,18 +397,19 @@ Result<std::vector<DiscoveryRow>> ReviewStore::discoveries(int64_t volunteer_id)
 }
 
 Result<std::vector<ExportedVote>> ReviewStore::votes_between(double from_unix, double to_unix) {
-  std::lock_guard lock(read_mutex_);
+  Reader reader(*this);
   std::string sql =
-      std::string("SELECT v.vote_id, v.volunteer_id, vo.display_name, v.candidate_id, v.answer, "
-                  "v.comment, v.voted_unix, v.training, s.truth, s.state, s.verdict, "
-                  "v.posterior_after, v.weight, ") +
+      std::string(
+          "SELECT v.vote_id, v.volunteer_id, vo.display_name, v.candidate_id, v.answer, "
+          "v.comment, v.voted_unix, v.training, s.truth, s.state, s.verdict, "
+          "v.posterior_after, v.weight, ") +
       kCandidateRowColumns +
       " FROM votes v JOIN volunteers vo ON vo.volunteer_id = v.volunteer_id "
       "JOIN subjects s ON s.candidate_id = v.candidate_id "
       "JOIN candidates c ON c.candidate_id = v.candidate_id "
       "JOIN exposures e ON e.exposure_id = c.exposure_id "
       "WHERE v.voted_unix >= ? AND v.voted_unix < ? ORDER BY v.vote_id";
-  Stmt q(reader_, sql.c_str());
+  Stmt q(reader.db(), sql.c_str());
   q.bind(from_unix).bind(to_unix);
   std::vector<ExportedVote> rows;
   while (q.step()) {
@@ -375,9 +435,9 @@ Result<std::vector<ExportedVote>> ReviewStore::votes_between(double from_unix, d
 }
 
 Result<QueueStats> ReviewStore::queue_stats(double now, double active_window_s) {
-  std::lock_guard lock(read_mutex_);
+  Reader reader(*this);
   QueueStats stats;
-  Stmt q(reader_,
+  Stmt q(reader.db(),
          "SELECT (SELECT COUNT(*) FROM subjects WHERE state = 'open' AND training = 0), "
          "(SELECT MIN(created_unix) FROM subjects WHERE state = 'open' AND training = 0), "
          "(SELECT COUNT(*) FROM volunteers WHERE deleted_unix IS NULL AND last_active_unix >= ?), "

@@ -1,5 +1,6 @@
-// The volunteer review's durable state: volunteers, subjects, votes, leases
-// and discoverers (tables described in store.cc, which owns the schema).
+// The volunteer review's state: volunteers, subjects, votes and discoverers
+// in SQLite (tables described in store.cc, which owns the schema), and the
+// leases in memory.
 // This is the only code that reads or writes those tables. A vote and all
 // it changes (the subject's posterior and state, the volunteer's skill,
 // credits) commit in one transaction, so a crash never keeps half a vote.
@@ -7,12 +8,14 @@
 
 #include <sqlite3.h>
 
+#include <condition_variable>
 #include <cstdint>
 #include <functional>
 #include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "status.h"
@@ -81,19 +84,19 @@ struct ExportedVote {
 struct VoteEffects {
   std::optional<bool> correct;  // training subjects: was the answer the truth
   double posterior_after = 0.5;
-  double weight = 0;            // how far this vote moved the log-odds, for the page
+  double weight = 0;  // how far this vote moved the log-odds, for the page
   std::string new_state = "open";
-  std::string verdict;          // set when the subject retires
-  std::string reason;           // why it retired or was escalated, in words
+  std::string verdict;  // set when the subject retires
+  std::string reason;   // why it retired or was escalated, in words
   // Added to the volunteer's confusion counts.
   double d_real_seen = 0, d_real_said_real = 0, d_bogus_seen = 0, d_bogus_said_bogus = 0;
   bool counts_as_training = false;
   std::vector<int64_t> discoverers;  // credited in this order when it retires real
 };
 
-using DecideVote = std::function<VoteEffects(const SubjectRow& subject,
-                                             const VolunteerRow& volunteer,
-                                             const std::vector<HistoryRow>& earlier_votes)>;
+using DecideVote =
+    std::function<VoteEffects(const SubjectRow& subject, const VolunteerRow& volunteer,
+                              const std::vector<HistoryRow>& earlier_votes)>;
 
 struct QueueStats {
   int open_subjects = 0;        // waiting for votes (training subjects excluded)
@@ -102,7 +105,9 @@ struct QueueStats {
   int64_t votes = 0, retired = 0, escalated = 0;
 };
 
-// Thread-safe: one writing and one reading connection, each behind a mutex.
+// Thread-safe: one writing connection behind a mutex, and a few read-only
+// connections lent out one per call, so that reads (most of the API's work)
+// run side by side and never wait for a write's fsync (WAL mode).
 class ReviewStore {
  public:
   // Opens the database SqliteStore created (schema version 2 or later).
@@ -117,17 +122,25 @@ class ReviewStore {
   // Keeps the votes, forgets the name and the token.
   Status delete_volunteer(int64_t volunteer_id, double now);
 
-  // The subject this volunteer holds an unexpired lease on, if any.
+  // The subject this volunteer holds an unexpired lease on, if it is still
+  // open and they have not voted on it.
   Result<std::optional<std::string>> current_lease(int64_t volunteer_id, double now);
+  // Leases (one per volunteer; voting ends it) are hints of who is looking at
+  // what, so they are kept in memory, not in the database: `next` then never
+  // waits behind a vote's commit, and a restart merely forgets them (a
+  // reloaded page shows another subject).
   Status lease(int64_t volunteer_id, const std::string& candidate_id, double expires_unix);
   // Open subjects (training or not) the volunteer has not voted on, with the
-  // number of other volunteers' unexpired leases; newest first, at most `limit`.
+  // number of other volunteers' unexpired leases; newest first, at most
+  // `limit`. Only what the queue ranks by: subject() reads the one chosen.
   struct Offer {
-    SubjectRow subject;
+    std::string candidate_id;
+    double created_unix = 0, posterior = 0.5;
+    int n_votes = 0;
+    bool anomalous = false;
     int leased_by_others = 0;
   };
-  Result<std::vector<Offer>> offers_for(int64_t volunteer_id, bool training, int limit,
-                                        double now);
+  Result<std::vector<Offer>> offers_for(int64_t volunteer_id, bool training, int limit, double now);
   Result<std::optional<SubjectRow>> subject(const std::string& candidate_id);
   // Whether this volunteer already voted on the subject.
   Result<bool> has_voted(int64_t volunteer_id, const std::string& candidate_id);
@@ -135,8 +148,8 @@ class ReviewStore {
   // Records a vote: kInvalidArgument when this volunteer already voted on
   // it, kNotFound when there is no such subject or it is no longer open.
   Result<VoteEffects> record_vote(int64_t volunteer_id, const std::string& candidate_id,
-                                  const std::string& answer, const std::string& comment,
-                                  double now, const DecideVote& decide);
+                                  const std::string& answer, const std::string& comment, double now,
+                                  const DecideVote& decide);
 
   Result<std::vector<HistoryRow>> history(int64_t volunteer_id, int limit);
   Result<std::vector<DiscoveryRow>> discoveries(int64_t volunteer_id);
@@ -146,10 +159,21 @@ class ReviewStore {
 
  private:
   ReviewStore() = default;
+  class Reader;  // a read-only connection borrowed for one call
+
   std::mutex write_mutex_;
   sqlite3* writer_ = nullptr;
-  std::mutex read_mutex_;
-  sqlite3* reader_ = nullptr;
+  std::mutex readers_mutex_;
+  std::condition_variable reader_returned_;
+  std::vector<sqlite3*> readers_;       // all of them, closed by the destructor
+  std::vector<sqlite3*> idle_readers_;  // those not lent out
+
+  struct Lease {
+    std::string candidate_id;
+    double expires_unix = 0;
+  };
+  std::mutex leases_mutex_;
+  std::unordered_map<int64_t, Lease> leases_;  // by volunteer
 };
 
 }  // namespace blink

@@ -32,7 +32,6 @@ namespace {
 //   volunteers  display name, SHA-256 of the token (never the token), and the
 //               SWAP confusion counts learned from training subjects.
 //   votes       one per (subject, volunteer); kept when a volunteer leaves.
-//   leases      the subject each volunteer is looking at; expire silently.
 //   discoverers the first volunteers who said "real" on a subject retired real.
 // Subjects and votes name candidates by id without a foreign key: a candidate
 // row is only ever replaced before its exposure is done, never after.
@@ -147,11 +146,6 @@ CREATE TABLE IF NOT EXISTS votes (
 );
 CREATE INDEX IF NOT EXISTS votes_by_volunteer ON votes (volunteer_id, voted_unix);
 CREATE INDEX IF NOT EXISTS votes_by_time ON votes (voted_unix);
-CREATE TABLE IF NOT EXISTS leases (
-  volunteer_id INTEGER PRIMARY KEY,
-  candidate_id TEXT NOT NULL,
-  expires_unix REAL NOT NULL
-);
 CREATE TABLE IF NOT EXISTS discoverers (
   candidate_id  TEXT NOT NULL,
   volunteer_id  INTEGER NOT NULL,

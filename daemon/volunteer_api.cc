@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdlib>
+#include <set>
 
 #include "http_query.h"
 #include "vote_report.h"
@@ -98,7 +99,7 @@ std::optional<HttpResponse> VolunteerApi::handle(const HttpRequest& request) {
                          "for your account")) return r;
   if (rest == "next") {
     if (m != "GET") return method_not_allowed("GET");
-    return next(volunteer);
+    return next(volunteer, request);
   }
   if (rest == "classifications") {
     if (m != "POST") return method_not_allowed("POST");
@@ -167,8 +168,20 @@ HttpResponse VolunteerApi::sign_up(const HttpRequest& request) {
   return HttpResponse::json(201, out);
 }
 
-HttpResponse VolunteerApi::next(const VolunteerRow& volunteer) {
-  auto j = service_.next(volunteer);
+HttpResponse VolunteerApi::next(const VolunteerRow& volunteer, const HttpRequest& request) {
+  // ?exclude=<id>,<id>: what the volunteer skipped on this visit (each id
+  // URL-encoded; at most 255 bytes in all, beyond which nothing is excluded).
+  std::set<std::string> skipped;
+  if (auto list = query_param(request.query, "exclude")) {
+    size_t start = 0;
+    while (start <= list->size()) {
+      size_t end = list->find(',', start);
+      if (end == std::string::npos) end = list->size();
+      if (end > start) skipped.insert(list->substr(start, end - start));
+      start = end + 1;
+    }
+  }
+  auto j = service_.next(volunteer, skipped);
   if (!j) return from_status(j.status());
   return HttpResponse::json(200, *j);
 }

@@ -1,6 +1,6 @@
 // The volunteers' HTTP API (JSON over HTTP, versioned paths; README "HTTP API"):
 //   POST   /api/v1/volunteers            {"display_name"} -> 201 {volunteer_id, display_name, token}
-//   GET    /api/v1/next                  -> {"subject": {...} | null, "message"}
+//   GET    /api/v1/next[?exclude=id,id]  -> {"subject": {...} | null, "message"}; exclude: skipped
 //   POST   /api/v1/classifications       {"candidate_id", "answer", "comment"} -> 201
 //   GET    /api/v1/me                    history, skill in words, discoveries
 //   DELETE /api/v1/me                    forgets the volunteer; votes stay, anonymised
@@ -52,7 +52,7 @@ class VolunteerApi {
 
  private:
   HttpResponse sign_up(const HttpRequest& request);
-  HttpResponse next(const VolunteerRow& volunteer);
+  HttpResponse next(const VolunteerRow& volunteer, const HttpRequest& request);
   HttpResponse classify(const VolunteerRow& volunteer, const HttpRequest& request);
   HttpResponse me(const VolunteerRow& volunteer);
   HttpResponse delete_me(const VolunteerRow& volunteer);

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <random>
+#include <set>
 
 #include "log.h"
 #include "png_writer.h"
@@ -18,6 +19,8 @@ constexpr int kOffersConsidered = 200;  // newest open subjects ranked per reque
 constexpr int kHistoryShown = 200;
 constexpr int kDiscoverersCredited = 3;
 constexpr int kCutoutUpscale = 4;  // 63 px -> 252 px, sharp in any browser
+// About 1,000 stamps of ~16 KB: every subject in a busy night's queue.
+constexpr size_t kCutoutCacheBytes = 16 << 20;
 
 double uniform01() {
   thread_local std::mt19937_64 rng{std::random_device{}()};
@@ -78,7 +81,8 @@ VolunteerService::VolunteerService(ReviewStore& reviews, Store& store, Candidate
       sink_(sink),
       metrics_(metrics),
       now_(std::move(now)),
-      settings_(settings) {}
+      settings_(settings),
+      cutouts_(kCutoutCacheBytes) {}
 
 void VolunteerService::set_settings(ReviewSettings settings) {
   std::lock_guard lock(settings_mutex_);
@@ -128,7 +132,8 @@ nlohmann::ordered_json VolunteerService::subject_json(const SubjectRow& s) const
   return j;
 }
 
-Result<nlohmann::ordered_json> VolunteerService::next(const VolunteerRow& volunteer) {
+Result<nlohmann::ordered_json> VolunteerService::next(const VolunteerRow& volunteer,
+                                                      const std::set<std::string>& skipped) {
   const ReviewSettings cfg = settings();
   const double now = now_();
   nlohmann::ordered_json out;
@@ -136,7 +141,7 @@ Result<nlohmann::ordered_json> VolunteerService::next(const VolunteerRow& volunt
   // A page reload shows the same subject again while its lease lasts.
   auto leased = reviews_.current_lease(volunteer.id, now);
   if (!leased) return leased.status();
-  if (*leased) {
+  if (*leased && !skipped.count(**leased)) {
     auto s = reviews_.subject(**leased);
     if (!s) return s.status();
     if (*s) {
@@ -150,28 +155,35 @@ Result<nlohmann::ordered_json> VolunteerService::next(const VolunteerRow& volunt
       review::TrainingSchedule{cfg.training_rate_initial, cfg.training_rate_floor,
                                cfg.training_rate_half_life});
   const bool want_training = uniform01() < rate;
-  std::optional<SubjectRow> chosen;
+  std::optional<std::string> chosen_id;
   for (bool training : {want_training, !want_training}) {
     auto offers = reviews_.offers_for(volunteer.id, training, kOffersConsidered, now);
     if (!offers) return offers.status();
     double best = -1e300;
-    for (const auto& offer : *offers) {
-      const SubjectRow& s = offer.subject;
+    for (const ReviewStore::Offer& offer : *offers) {
       // Enough people are already looking at it to retire it.
-      if (offer.leased_by_others + s.n_votes >= cfg.retirement.max_votes) continue;
+      if (offer.leased_by_others + offer.n_votes >= cfg.retirement.max_votes) continue;
+      if (skipped.count(offer.candidate_id)) continue;
       review::QueueSubject item;
-      item.age_hours = std::max(0.0, now - s.created_unix) / 3600;
-      item.posterior = s.posterior;
-      item.votes = s.n_votes;
-      item.anomaly = s.anomalous;
+      item.age_hours = std::max(0.0, now - offer.created_unix) / 3600;
+      item.posterior = offer.posterior;
+      item.votes = offer.n_votes;
+      item.anomaly = offer.anomalous;
       // Spread volunteers over subjects: someone else is already looking at this one.
       double p = review::queue_priority(item, cfg.retirement) / (1 + offer.leased_by_others);
       if (p > best) {
         best = p;
-        chosen = s;
+        chosen_id = offer.candidate_id;
       }
     }
-    if (chosen) break;
+    if (chosen_id) break;
+  }
+  // The whole row, for the page, of the one subject chosen.
+  std::optional<SubjectRow> chosen;
+  if (chosen_id) {
+    auto s = reviews_.subject(*chosen_id);
+    if (!s) return s.status();
+    chosen = std::move(*s);
   }
   if (!chosen) {
     out["subject"] = nullptr;
@@ -258,7 +270,8 @@ Result<nlohmann::ordered_json> VolunteerService::classify(const VolunteerRow& vo
   if (!fx) return fx.status();
   if (metrics_) metrics_->classification(review::answer_name(answer), subject_seen.training);
   if (fx->new_state != "open") {
-    if (metrics_) metrics_->subject_finished(fx->new_state == "escalated" ? "escalated" : fx->verdict);
+    if (metrics_)
+      metrics_->subject_finished(fx->new_state == "escalated" ? "escalated" : fx->verdict);
     publish_verdict(subject_seen, *fx, now);
   }
 
@@ -268,7 +281,7 @@ Result<nlohmann::ordered_json> VolunteerService::classify(const VolunteerRow& vo
     nlohmann::ordered_json f;
     f["truth"] = subject_seen.truth;
     f["correct"] = fx->correct ? nlohmann::ordered_json(*fx->correct) : nlohmann::ordered_json();
-    std::string verdict = !fx->correct ? "Thanks for flagging it. "
+    std::string verdict = !fx->correct   ? "Thanks for flagging it. "
                           : *fx->correct ? "You were right. "
                                          : "Not this time. ";
     f["message"] = verdict + subject_seen.truth_note;
@@ -316,8 +329,8 @@ void VolunteerService::publish_verdict(const SubjectRow& s, const VoteEffects& f
   if (Status st = sink_.publish(std::move(batch)); !st)
     log_error("verdict on " + s.candidate_id + ": " + st.message());
   log_info("subject " + s.candidate_id + " " + fx.new_state +
-           (fx.verdict.empty() ? "" : " verdict=" + fx.verdict) + " votes=" +
-           std::to_string(s.n_votes + 1));
+           (fx.verdict.empty() ? "" : " verdict=" + fx.verdict) +
+           " votes=" + std::to_string(s.n_votes + 1));
 }
 
 Result<nlohmann::ordered_json> VolunteerService::me(const VolunteerRow& volunteer) {
@@ -354,10 +367,10 @@ Result<nlohmann::ordered_json> VolunteerService::me(const VolunteerRow& voluntee
     else
       e["status"] = r.subject_state;
     if (r.training && (r.correct || !r.truth.empty())) {
-      e["feedback"] = {{"truth", r.truth},
-                       {"correct", r.correct ? nlohmann::ordered_json(*r.correct)
-                                             : nlohmann::ordered_json()},
-                       {"message", r.truth_note}};
+      e["feedback"] = {
+          {"truth", r.truth},
+          {"correct", r.correct ? nlohmann::ordered_json(*r.correct) : nlohmann::ordered_json()},
+          {"message", r.truth_note}};
     } else {
       e["feedback"] = nullptr;
     }
@@ -386,8 +399,11 @@ Status VolunteerService::delete_account(const VolunteerRow& volunteer) {
   return s;
 }
 
-Result<std::string> VolunteerService::cutout_png(const std::string& candidate_id,
-                                                 CutoutKind kind) {
+Result<std::string> VolunteerService::cutout_png(const std::string& candidate_id, CutoutKind kind) {
+  const std::string key = candidate_id + (kind == CutoutKind::kScience     ? "/science"
+                                          : kind == CutoutKind::kReference ? "/reference"
+                                                                           : "/difference");
+  if (auto png = cutouts_.get(key)) return std::move(*png);
   auto triplet = store_.cutouts_of(candidate_id);
   if (!triplet) return triplet.status();
   Image stamp(triplet->size, triplet->size);
@@ -399,7 +415,9 @@ Result<std::string> VolunteerService::cutout_png(const std::string& candidate_id
       stamp, kind == CutoutKind::kDifference ? StretchKind::kSymmetric : StretchKind::kAsinh,
       kCutoutUpscale);
   if (!grey) return grey.status().with_context("rendering cutout of " + candidate_id);
-  return encode_png_grey(*grey);
+  auto png = encode_png_grey(*grey);
+  if (png) cutouts_.put(key, *png);
+  return png;
 }
 
 void VolunteerService::refresh_metrics() {

@@ -10,14 +10,16 @@
 #include <mutex>
 #include <nlohmann/json.hpp>
 #include <optional>
+#include <set>
 #include <string>
 
 #include "clock.h"
+#include "cutout_cache.h"
 #include "metrics.h"
 #include "publisher.h"
+#include "retirement.h"
 #include "review_store.h"
 #include "store.h"
-#include "retirement.h"
 #include "swap.h"
 
 namespace blink {
@@ -56,7 +58,10 @@ class VolunteerService {
   // nullopt when the token matches no active volunteer.
   Result<std::optional<VolunteerRow>> authenticate(const std::string& token);
   // {"subject": {...}} or {"subject": null, "message": ...}
-  Result<nlohmann::ordered_json> next(const VolunteerRow& volunteer);
+  // `skipped`: subjects the volunteer passed over on this visit; not offered again
+  // (skipping costs nothing: it is not a vote and nobody is told).
+  Result<nlohmann::ordered_json> next(const VolunteerRow& volunteer,
+                                      const std::set<std::string>& skipped = {});
   // {"recorded": true, "feedback": ..., "skill": ...}. kInvalidArgument when
   // already classified; kNotFound when not in the queue or retired.
   Result<nlohmann::ordered_json> classify(const VolunteerRow& volunteer,
@@ -64,6 +69,7 @@ class VolunteerService {
                                           const std::string& comment);
   Result<nlohmann::ordered_json> me(const VolunteerRow& volunteer);
   Status delete_account(const VolunteerRow& volunteer);
+  // Drawn once per candidate and kind, then served from a cache.
   Result<std::string> cutout_png(const std::string& candidate_id, CutoutKind kind);
 
   // Votes cast in [from, to), for the export and the night report.
@@ -88,6 +94,7 @@ class VolunteerService {
   std::function<double()> now_;  // unix seconds; tests move time by hand
   mutable std::mutex settings_mutex_;
   ReviewSettings settings_;
+  CutoutCache cutouts_;
 };
 
 // The volunteer's SWAP skill from their stored confusion counts.

@@ -28,10 +28,20 @@ class DaemonFixture {
 
   // Starts blinkd (the log appends to blinkd.log) and waits until /readyz is 200.
   bool start() {
+    launch();
+    return wait_ready();
+  }
+
+  // Starts blinkd without waiting (a previous daemon must have exited).
+  void launch() {
     daemon_ = std::make_unique<Child>(
         std::vector<std::string>{bin() + "/daemon/blinkd", "--config", config().string()},
         log_path().string());
-    for (int i = 0; i < 300; ++i) {
+  }
+
+  // Waits until /readyz answers 200; false after `attempts` x 50 ms.
+  bool wait_ready(int attempts = 300) {
+    for (int i = 0; i < attempts; ++i) {
       if (http_get(http_, "/readyz").status == 200) return true;
       std::this_thread::sleep_for(std::chrono::milliseconds(50));
     }
@@ -72,6 +82,7 @@ class DaemonFixture {
   std::filesystem::path log_path() const { return dir_.path() / "blinkd.log"; }
   std::string log() const { return read_text(log_path()); }
   int http_port() const { return http_; }
+  int ingest_port() const { return ingest_; }
   std::string http_address() const { return "127.0.0.1:" + std::to_string(http_); }
 
  private:

@@ -223,7 +223,7 @@ TEST_CASE("store: a version-1 database is migrated and keeps its candidates") {
   REQUIRE(sqlite3_open(path.c_str(), &db) == SQLITE_OK);
   const char* downgrade =
       "DROP TABLE cutouts; DROP TABLE fakes; DROP TABLE subjects; DROP TABLE volunteers; "
-      "DROP TABLE votes; DROP TABLE leases; DROP TABLE discoverers; "
+      "DROP TABLE votes; DROP TABLE discoverers; "
       "ALTER TABLE candidates DROP COLUMN fake_index; UPDATE schema_version SET version = 1;";
   char* err = nullptr;
   CHECK(sqlite3_exec(db, downgrade, nullptr, nullptr, &err) == SQLITE_OK);

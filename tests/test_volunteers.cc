@@ -215,6 +215,24 @@ TEST_CASE("volunteers: reloading the page shows the same leased subject") {
   CHECK(f.next(token)["subject"]["candidate_id"] == first);
 }
 
+TEST_CASE("volunteers: volunteers looking at the same time are shown different subjects") {
+  Fixture f;
+  f.add_subjects(2);
+  std::string ada = f.sign_up("Ada"), bob = f.sign_up("Bob");
+  const std::string first = f.next(ada)["subject"]["candidate_id"];
+  CHECK(f.next(bob)["subject"]["candidate_id"] != first);  // Ada's lease counts against it
+}
+
+TEST_CASE("volunteers: a cutout is drawn once and served the same afterwards") {
+  Fixture f;
+  f.add_subjects(1);
+  const std::string base = "/api/v1/cutouts/exp1%3A0/";
+  auto first = f.call("GET", base + "science.png");
+  REQUIRE(first.code == 200);
+  CHECK(f.call("GET", base + "science.png").body == first.body);
+  CHECK(f.call("GET", base + "difference.png").body != first.body);
+}
+
 TEST_CASE("volunteers: a lease expires silently and the subject goes to someone else") {
   ReviewSettings settings = Fixture::no_training();
   settings.lease_seconds = 60;
@@ -441,4 +459,17 @@ TEST_CASE("volunteers: floods get 429 with Retry-After, and the limit refills") 
   CHECK(f.call("POST", "/api/v1/volunteers", "", R"({"display_name": "x"})").code == 429);
   clock += 360;
   CHECK(f.call("POST", "/api/v1/volunteers", "", R"({"display_name": "x"})").code == 201);
+}
+
+TEST_CASE("volunteers: a skipped subject is not offered again on that visit, at no cost") {
+  Fixture f;
+  f.add_subjects(2);
+  std::string token = f.sign_up();
+  const std::string first = f.next(token)["subject"]["candidate_id"];
+  auto r = f.call("GET", "/api/v1/next?exclude=" + first, token);
+  REQUIRE(r.code == 200);
+  Json second = Json::parse(r.body)["subject"];
+  REQUIRE(second.is_object());
+  CHECK(second["candidate_id"] != first);
+  CHECK(f.me(token)["classifications"] == 0);
 }
