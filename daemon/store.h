@@ -11,6 +11,8 @@
 #include <vector>
 
 #include "candidate.h"
+#include "classes.h"
+#include "history.h"
 #include "envelope.h"
 #include "rejection.h"
 #include "router.h"
@@ -59,6 +61,10 @@ struct RoutedCandidate {
   Candidate measured;        // measured.fake_index >= 0: an injected fake
   Route route = Route::kReview;
   std::string route_reason;
+  std::string model_version;  // of the real/bogus model that scored it
+  CandidateHistory history;   // its object and that object's past
+  ClassProbabilities classes;
+  double anomaly = 0;         // 0 (ordinary) .. 1 (most unusual among recent candidates)
   std::shared_ptr<const CutoutTriplet> cutouts;  // stored when set
   std::optional<SubjectSeed> subject;            // queued for volunteers when set
 };

@@ -20,6 +20,14 @@ struct Candidate {
   double sharpness = 0;       // peak / PSF-expected peak for this flux (cosmic rays are >> 1)
   double ref_distance = 1e9;  // pixels to the nearest reference-catalogue source
   double ref_mag = 99;        // that source's magnitude
+  // The galaxy this may belong to: the nearest extended reference source
+  // within a few of its radii (host_radius == 0: no host found).
+  double host_x = 0, host_y = 0;     // science pixels
+  double host_ra = 0, host_dec = 0;  // degrees
+  double host_offset = 0;            // pixels from the host's centre
+  double host_radius = 0;            // the host's half-width at half maximum, pixels
+  double host_mag = 99;
+  bool ref_point_source = false;     // the nearest reference source is star-like (PSF-sized)
   int npix = 0;               // connected pixels above threshold
   bool on_mask = false;       // touches saturated, edge, bad or cosmic-ray pixels
   double real_bogus = 0;      // probability that this is a real astrophysical change
