@@ -22,7 +22,7 @@ constexpr double kMinSeparationPx = 12;
 bool allowed(const TransientPlan& plan, double x, double y) {
   const double b = kBorderPx;
   if (x < b || y < b || x > plan.width - 1 - b || y > plan.height - 1 - b) return false;
-  return !near_saturation(*plan.saturated, x, y, kSaturationAvoidPx);
+  return !plan.saturated || !near_saturation(*plan.saturated, x, y, kSaturationAvoidPx);
 }
 
 bool isolated(const std::vector<Injection>& placed, double x, double y) {

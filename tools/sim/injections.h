@@ -30,7 +30,7 @@ struct TransientPlan {
   double magzp = 0;
   double density = 1;  // SimConfig::transient_density
   const std::vector<PlacedGalaxy>* galaxies = nullptr;
-  const std::vector<SaturatedRun>* saturated = nullptr;
+  const std::vector<SaturatedRun>* saturated = nullptr;  // null: no saturation to avoid
 };
 
 // About 30 per 2048^2 (scaled by area and density, at least 8 unless the

@@ -164,12 +164,41 @@ void note_saturated_stars(Frame& f) {
 
 // Transients where the saturation (known now, before they are drawn) allows,
 // and asteroids where their tracks are at mid-exposure.
+// A field's transients are planned once, on its nominal grid (same seed for
+// every epoch and band), so that each one sits at the same sky position in
+// every exposure of the field, as supernovae do over a night; each exposure
+// then carries them to its own pixels and drops any that land on its
+// saturated stars or off the frame.
+Status place_field_transients(Frame& f, const std::vector<SaturatedRun>& saturated) {
+  const ExposureSpec& spec = f.in.spec;
+  const auto& galaxies = f.in.catalogue.galaxies;
+  std::vector<SkyCoord> sky;
+  for (const CatalogueGalaxy& g : galaxies) sky.push_back(g.sky);
+  std::vector<PixelCoord> px;
+  if (Status st = f.in.nominal.to_pixel(sky, px); !st) return st.with_context("transient hosts");
+  std::vector<PlacedGalaxy> hosts;
+  for (size_t i = 0; i < galaxies.size(); ++i)
+    hosts.push_back({px[i].x, px[i].y, galaxies[i].half_light_px, galaxies[i].axis_ratio, galaxies[i].angle_rad});
+  Rng rng(stream_seed(f.in.config.seed, Stream::kInjections, {spec.field, spec.ccd}));
+  TransientPlan plan{f.width(), f.height(), f.zp, f.in.config.transient_density, &hosts, nullptr};
+  std::vector<Injection> planned = place_transients(rng, plan);
+
+  std::vector<PixelCoord> nominal_px, here;
+  for (const Injection& t : planned) nominal_px.push_back({t.x, t.y});
+  if (Status st = f.in.nominal.to_sky(nominal_px, sky); !st) return st.with_context("transients");
+  if (Status st = f.wcs.to_pixel(sky, here); !st) return st.with_context("transients");
+  for (size_t i = 0; i < planned.size(); ++i) {
+    Injection t = planned[i];
+    t.x = here[i].x, t.y = here[i].y;
+    if (!f.on_frame(t.x, t.y) || near_saturation(saturated, t.x, t.y, kSaturationAvoidPx)) continue;
+    f.injected.push_back(t);
+  }
+  return Status::ok();
+}
+
 Status inject_changes(Frame& f) {
   const std::vector<SaturatedRun> saturated = predict_saturation(f.expected, kSaturate);
-  Rng rng(f.stream(Stream::kInjections));
-  TransientPlan plan{f.width(),   f.height(), f.zp, f.in.config.transient_density,
-                     &f.galaxies, &saturated};
-  for (const Injection& t : place_transients(rng, plan)) f.injected.push_back(t);
+  if (Status st = place_field_transients(f, saturated); !st) return st;
 
   const ExposureSpec& spec = f.in.spec;
   const double mjd_mid = spec.mjd_obs + 0.5 * spec.exptime_s / 86400.0;
