@@ -140,6 +140,9 @@ EnvelopeParse parse_envelope(std::string_view text) {
     return bad(problem);
   if (!(problem = read_number(j, "exptime_s", 0, 1e6, true, env.exptime_s)).empty())
     return bad(problem);
+  // Optional: the sender's message sequence number; ignored when not a positive integer.
+  if (auto seq = j.find("seq"); seq != j.end() && seq->is_number_unsigned())
+    env.seq = seq->get<uint64_t>();
   return {std::move(env), {}};
 }
 

@@ -28,6 +28,9 @@ struct Envelope {
   int ccd = 0;
   double mjd_obs = 0;
   double exptime_s = 0;
+  // Optional "seq": the sender numbers its messages 1, 2, ...; in "sub" mode a
+  // gap counts exposures lost on the way (0: not numbered).
+  uint64_t seq = 0;
 
   // The envelope as compact JSON (schema first), as it came in modulo key order.
   std::string to_json() const;

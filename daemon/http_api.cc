@@ -112,7 +112,8 @@ int log_civetweb(const mg_connection*, const char* message) {
 
 Result<std::unique_ptr<HttpServer>> HttpServer::start(const std::string& listen,
                                                       const fs::path& web_root, ApiBackend& backend,
-                                                      std::string operator_token) {
+                                                      std::string operator_token,
+                                                      HttpSurface surface) {
   static std::once_flag init;
   std::call_once(init, [] { mg_init_library(0); });
   fs::path root;
@@ -123,6 +124,7 @@ Result<std::unique_ptr<HttpServer>> HttpServer::start(const std::string& listen,
   }
   std::unique_ptr<HttpServer> server(new HttpServer(backend, root));
   server->operator_token_ = std::move(operator_token);
+  server->surface_ = surface;
   // 8 threads: requests are short, but a vote waits for its fsync and every
   // connection for its client; 8 keep two cores busy meanwhile (bench/api_load).
   // Keep-alive stays off: civetweb holds a thread per open connection.
@@ -180,6 +182,13 @@ int HttpServer::dispatch(mg_connection* conn) {
   const mg_request_info* ri = mg_get_request_info(conn);
   const std::string method = ri->request_method ? ri->request_method : "";
   const bool head = method == "HEAD";
+  if (surface_ == HttpSurface::kPublic && ri->local_uri_raw &&
+      is_operator_path(ri->local_uri_raw)) {
+    // Not "forbidden": on this listener the endpoint does not exist.
+    respond_error(conn, 404, "no such endpoint here (operator endpoints are on http.operator_listen)",
+                  head);
+    return 404;
+  }
   {
     HttpRequest request;
     request.method = method;
@@ -354,6 +363,18 @@ int HttpServer::serve_file(mg_connection* conn, const std::string& uri, bool hea
   in.read(body.data(), std::streamsize(size));
   respond(conn, 200, content_type_for(path), body, head);
   return 200;
+}
+
+bool is_operator_path(std::string_view path) {
+  // Normalise what civetweb would: the raw path may hold "//" or a trailing '/'.
+  std::string p;
+  for (char c : path)
+    if (!(c == '/' && !p.empty() && p.back() == '/')) p += c;
+  while (p.size() > 1 && p.back() == '/') p.pop_back();
+  // Percent-encoded letters would reach the same handler only after decoding,
+  // which the API does not do; still, refuse anything encoded under /api/v1/ here.
+  if (p.rfind("/api/v1/", 0) == 0 && p.find('%') != std::string::npos) return true;
+  return p == "/api/v1/reload" || p.rfind("/api/v1/export/", 0) == 0 || p == "/api/v1/export";
 }
 
 fs::path resolve_web_root(const std::string& configured) {

@@ -31,6 +31,14 @@ struct mg_connection;
 namespace blink {
 
 inline constexpr int kMaxApiLimit = 500;
+
+// Which endpoints a listener serves. With http.operator_listen set, the
+// http.listen server is kPublic (operator endpoints answer 404 there) and the
+// operator_listen one kOperator (everything, operator endpoints included).
+enum class HttpSurface { kAll, kPublic, kOperator };
+
+// Operator endpoints: POST /api/v1/reload and /api/v1/export/... (raw path).
+bool is_operator_path(std::string_view path);
 inline constexpr size_t kMaxRequestBodyBytes = 64 * 1024;
 
 
@@ -61,7 +69,8 @@ class HttpServer {
   static Result<std::unique_ptr<HttpServer>> start(const std::string& listen,
                                                    const std::filesystem::path& web_root,
                                                    ApiBackend& backend,
-                                                   std::string operator_token = "");
+                                                   std::string operator_token = "",
+                                                   HttpSurface surface = HttpSurface::kAll);
   ~HttpServer();  // stops serving; waits for requests in progress
   int port() const { return port_; }
 
@@ -77,6 +86,7 @@ class HttpServer {
   ApiBackend& backend_;
   std::filesystem::path web_root_;  // canonical, or empty
   std::string operator_token_;      // empty: operator endpoints refused
+  HttpSurface surface_ = HttpSurface::kAll;
   mg_context* context_ = nullptr;
   std::string host_;
   int port_ = 0;

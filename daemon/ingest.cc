@@ -31,6 +31,14 @@ Result<std::unique_ptr<Ingest>> Ingest::open(zmq::context_t& context, const Opti
                              : 2 * options.max_message_bytes;
     socket.set(zmq::sockopt::maxmsgsize, hard_limit);
     socket.set(zmq::sockopt::linger, 0);
+    if (options.curve) {
+      Status s = pull ? make_curve_server(socket, *options.curve, "ingest")
+                      : make_curve_client(socket, *options.curve, options.camera_public_key);
+      if (!s) return s.with_context("ingest socket");
+    }
+    if (options.auth) {
+      if (Status s = options.auth->watch(socket, "ingest", pull); !s) return s;
+    }
     if (pull) {
       socket.bind(options.endpoint);
     } else {

@@ -14,6 +14,8 @@
 #include <zmq.hpp>
 
 #include "config.h"
+#include "curve_auth.h"
+#include "curve_keys.h"
 #include "message.h"
 #include "status.h"
 
@@ -27,6 +29,11 @@ class Ingest {
     std::string endpoint;
     int64_t max_message_bytes = 0;  // ZeroMQ refuses single frames over twice this
     int high_water_mark = 4;
+    // CURVE: blinkd's key pair (null: plain). "pull": a CURVE server whose
+    // clients `auth` checks; "sub": a CURVE client of the camera's key.
+    const CurveKeyPair* curve = nullptr;
+    std::string camera_public_key;
+    CurveAuthenticator* auth = nullptr;  // counts failed handshakes; may be null
   };
 
   // Creates the socket and binds (pull) or connects (sub). The socket may be

@@ -28,6 +28,16 @@ void Intake::accept(RawMessage message) {
   const Envelope* envelope = parsed.envelope ? &*parsed.envelope : nullptr;
   ctx_.metrics.exposure_received(envelope ? std::optional(envelope->kind) : std::nullopt);
 
+  if (admission_.shed && envelope && envelope->seq > 0) {
+    if (last_seq_ > 0 && envelope->seq > last_seq_ + 1) {
+      shed("sequence_gap", envelope->exposure_id, envelope->seq - last_seq_ - 1);
+    } else if (envelope->seq <= last_seq_) {
+      log_info("ingest: the sender's seq went back from " + std::to_string(last_seq_) + " to " +
+               std::to_string(envelope->seq) + " (restarted?)");
+    }
+    last_seq_ = envelope->seq;
+  }
+
   RejectedInput input{envelope, raw_envelope, payload, payload.size(), received, false};
   auto reject = [&](RejectReason reason, std::string text) {
     ctx_.rejecter.reject({reason, std::move(text)}, input);
@@ -77,6 +87,29 @@ void Intake::accept(RawMessage message) {
                                        " bytes does not start with a FITS SIMPLE card");
     return;
   }
+  // Overload: room in the queue and in the memory budget, or wait (pull) or drop (sub).
+  if (admission_.shed && admission_.queue_full && admission_.queue_full()) {
+    shed("queue_full", id, 1);
+    return;
+  }
+  MemoryBudget::Lease memory;
+  if (admission_.budget) {
+    const int64_t need = exposure_memory_estimate(int64_t(payload.size()),
+                                                  fits_declared_pixels(payload));
+    if (admission_.shed) {
+      memory = admission_.budget->try_reserve(need);
+      if (!memory) {
+        shed("memory", id, 1);
+        return;
+      }
+    } else {
+      const auto waiting = std::chrono::steady_clock::now();
+      memory = admission_.budget->reserve(need);
+      ctx_.metrics.ingest_waited(
+          std::chrono::duration<double>(std::chrono::steady_clock::now() - waiting).count());
+    }
+    ctx_.metrics.set_memory_reserved(admission_.budget->reserved(), admission_.budget->limit());
+  }
   if (Status s = ctx_.spool.write_spooled(id, payload); !s) {
     reject(RejectReason::kPipelineError, "cannot spool the payload: " + s.message());
     return;
@@ -96,10 +129,28 @@ void Intake::accept(RawMessage message) {
   job.envelope = *envelope;
   job.payload = std::move(message.frames[1]);
   job.received_unix = received;
-  if (!submit_(std::move(job))) {
+  job.memory = std::move(memory);
+  const auto submitting = std::chrono::steady_clock::now();
+  const bool queued = submit_(std::move(job));
+  ctx_.metrics.ingest_waited(
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - submitting).count());
+  if (!queued) {
     log_info("accepted " + kv("exposure", id) +
              " while stopping; it will be processed after the next start");
   }
+}
+
+void Intake::shed(std::string_view reason, const std::string& id, uint64_t count) {
+  ctx_.metrics.exposures_shed(reason, count);
+  shed_unlogged_ += count;
+  const double now = unix_now();
+  if (now - shed_logged_at_ < 5) return;
+  log_warning("overload: dropped " + kv("exposures", (long long)shed_unlogged_) +
+              " since the last such line; the latest " + kv("exposure", id) + " " +
+              kv("reason", reason) + " (ingest.mode sub drops rather than waits; see "
+              "blink_exposures_shed_total)");
+  shed_unlogged_ = 0;
+  shed_logged_at_ = now;
 }
 
 }  // namespace blink

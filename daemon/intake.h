@@ -8,17 +8,31 @@
 #include <functional>
 
 #include "job.h"
+#include "memory_budget.h"
 #include "message.h"
 #include "processor.h"
 
 namespace blink {
 
+// What happens to an exposure when there is no room for it (overload).
+struct Admission {
+  MemoryBudget* budget = nullptr;  // pipeline.max_memory_bytes; null: no bound
+  // "sub" mode: drop (and count) an exposure that does not fit now, and count
+  // gaps in the sender's "seq". Otherwise wait for room: producers are pushed back.
+  bool shed = false;
+  std::function<bool()> queue_full;  // used when shedding
+};
+
 // Borrows the service's context; hands accepted jobs to `submit`.
 class Intake {
  public:
   // `submit` queues an accepted job (may block); false when the pool is closing.
-  Intake(ServiceContext& context, int64_t max_message_bytes, std::function<bool(Job)> submit)
-      : ctx_(context), max_message_bytes_(max_message_bytes), submit_(std::move(submit)) {}
+  Intake(ServiceContext& context, int64_t max_message_bytes, std::function<bool(Job)> submit,
+         Admission admission = {})
+      : ctx_(context),
+        max_message_bytes_(max_message_bytes),
+        submit_(std::move(submit)),
+        admission_(std::move(admission)) {}
 
   // Not thread-safe: one ingest thread calls it.
   void accept(RawMessage message);
@@ -27,6 +41,12 @@ class Intake {
   ServiceContext& ctx_;
   int64_t max_message_bytes_;
   std::function<bool(Job)> submit_;
+  Admission admission_;
+  uint64_t last_seq_ = 0;
+  // Shedding is logged once per few seconds with the count since.
+  uint64_t shed_unlogged_ = 0;
+  double shed_logged_at_ = 0;
+  void shed(std::string_view reason, const std::string& id, uint64_t count);
 };
 
 }  // namespace blink

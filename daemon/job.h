@@ -6,6 +6,7 @@
 #include <memory>
 
 #include "envelope.h"
+#include "memory_budget.h"
 #include "message.h"
 #include "reference_cache.h"
 
@@ -18,6 +19,7 @@ struct Job {
   double received_unix = 0;
   uint64_t seq = 0;      // queue order, for KeyOrder
   bool resumed = false;  // re-queued at start-up after a stop or crash
+  MemoryBudget::Lease memory;  // returned when the job is destroyed (processed)
 
   ReferenceKey key() const { return {envelope.field, envelope.band, envelope.ccd}; }
 };

@@ -8,6 +8,7 @@
 
 #include "blinkd.h"
 #include "config.h"
+#include "curve_keys.h"
 #include "log.h"
 #include "signals.h"
 
@@ -21,6 +22,10 @@ int main(int argc, char** argv) {
   app.add_option("--config", config_path, "TOML configuration file (default: embedded defaults)");
   app.add_option("--check-config", check_path,
                  "validate FILE, print the problems and exit (0 when valid)");
+  std::string key_prefix;
+  app.add_option("--make-curve-keys", key_prefix,
+                 "write a new CURVE key pair to PREFIX.key (public) and PREFIX.key_secret "
+                 "(mode 0600) and exit");
   app.add_flag("--version", version, "print the version and exit");
   app.add_flag("--print-default-config", print_default,
                "print the documented default configuration and exit");
@@ -28,6 +33,17 @@ int main(int argc, char** argv) {
 
   if (version) {
     std::cout << "blinkd " << BLINK_VERSION << "\n";
+    return 0;
+  }
+  if (!key_prefix.empty()) {
+    auto pair = blink::make_curve_key_pair();
+    blink::Status s = pair ? blink::write_curve_key_files(key_prefix, *pair) : pair.status();
+    if (!s) {
+      std::cerr << "blinkd: " << s.message() << "\n";
+      return 1;
+    }
+    std::cout << key_prefix << ".key: public key " << pair->public_key << "\n"
+              << key_prefix << ".key_secret: the key pair (keep it private)\n";
     return 0;
   }
   if (print_default) {

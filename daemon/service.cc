@@ -14,10 +14,14 @@ Service::Service(const ServiceDeps& deps, const ServiceOptions& options)
     : rejecter_(deps.store, deps.spool, deps.metrics),
       ctx_{deps, rejecter_, key_order_},
       options_(options),
+      budget_(options.max_memory_bytes > 0 ? std::make_unique<MemoryBudget>(options.max_memory_bytes)
+                                           : nullptr),
       processor_(ctx_),
       pool_(processor_, key_order_, deps.metrics, options.workers, options.queue_size),
       intake_(ctx_, options.max_message_bytes,
-              [this](Job job) { return pool_.submit(std::move(job)); }) {}
+              [this](Job job) { return pool_.submit(std::move(job)); },
+              Admission{budget_.get(), options.shed_when_full,
+                        [this] { return pool_.queue_depth() >= options_.queue_size; }}) {}
 
 Service::~Service() { drain_and_stop(); }
 

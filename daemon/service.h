@@ -24,6 +24,8 @@ struct ServiceOptions {
   int workers = 2;
   size_t queue_size = 4;
   int64_t max_message_bytes = 268435456;
+  int64_t max_memory_bytes = 0;  // for exposures queued and in flight; 0: unbounded
+  bool shed_when_full = false;   // "sub" mode: drop rather than wait (see Admission)
 };
 
 // accept() and resume_unfinished() belong to the ingest thread; the other
@@ -46,7 +48,10 @@ class Service {
   // before it reads. Stops early after request_stop(). Returns how many.
   size_t resume_unfinished();
   // No more resuming: what is left stays accepted for the next start. Thread-safe.
-  void request_stop() { stopping_.store(true); }
+  void request_stop() {
+    stopping_.store(true);
+    if (budget_) budget_->close();
+  }
   // Ingest thread only.
   void accept(RawMessage message) { intake_.accept(std::move(message)); }
 
@@ -57,6 +62,12 @@ class Service {
   size_t abandon_queued() { return pool_.abandon_queued(); }
 
   size_t queue_depth() const { return pool_.queue_depth(); }
+  // The memory bound for exposures (set once the fixed memory is known), and what is reserved.
+  void set_memory_limit(int64_t bytes) {
+    if (budget_) budget_->set_limit(bytes);
+  }
+  int64_t memory_reserved() const { return budget_ ? budget_->reserved() : 0; }
+  int64_t memory_limit() const { return budget_ ? budget_->limit() : 0; }
   size_t in_flight() const { return processor_.in_flight(); }
   uint64_t finished() const { return processor_.finished(); }
 
@@ -69,6 +80,7 @@ class Service {
   KeyOrder key_order_;
   ServiceContext ctx_;
   const ServiceOptions options_;
+  std::unique_ptr<MemoryBudget> budget_;  // before the pool: jobs hold leases on it
   ExposureProcessor processor_;
   WorkerPool pool_;
   Intake intake_;

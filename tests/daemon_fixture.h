@@ -83,6 +83,9 @@ class DaemonFixture {
   std::string log() const { return read_text(log_path()); }
   int http_port() const { return http_; }
   int ingest_port() const { return ingest_; }
+  int alerts_port() const { return alerts_; }
+  int metrics_port() const { return metrics_; }
+  std::string metrics() const { return http_get(metrics_, "/metrics").body; }
   std::string http_address() const { return "127.0.0.1:" + std::to_string(http_); }
 
  private:

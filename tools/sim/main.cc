@@ -10,6 +10,7 @@
 #include <memory>
 #include <zmq.hpp>
 
+#include "curve_keys.h"
 #include "run.h"
 #include "survey.h"
 
@@ -33,6 +34,8 @@ struct PushOptions {
   int connect_timeout_ms = 10000;  // for the first exposure: is anyone there?
   int send_timeout_ms = 300000;    // later: how long a stalled receiver may hold us
   int linger_ms = -1;              // at exit: wait until every queued exposure is delivered
+  // CURVE (blinkd's security.curve_secret_key): the daemon's public key and our key pair.
+  std::string curve_server_key_file, curve_client_key_file;
 };
 
 // Connects a PUSH socket to the daemon's PULL socket. PUSH blocks at the
@@ -49,6 +52,13 @@ class ZmqPushSink : public ExposureSink {
       socket_.set(zmq::sockopt::sndhwm, options_.send_hwm);
       socket_.set(zmq::sockopt::immediate, 1);
       socket_.set(zmq::sockopt::linger, options_.linger_ms);
+      if (!options_.curve_server_key_file.empty()) {
+        auto server = blink::read_curve_public_file(options_.curve_server_key_file);
+        if (!server) return server.status();
+        auto pair = blink::read_curve_secret_file(options_.curve_client_key_file);
+        if (!pair) return pair.status();
+        if (Status s = blink::make_curve_client(socket_, *pair, *server); !s) return s;
+      }
       socket_.connect(options_.endpoint);
     } catch (const zmq::error_t& e) {
       return Status::invalid("cannot connect to '" + options_.endpoint + "': " + e.what());
@@ -170,6 +180,11 @@ int main(int argc, char** argv) {
   app.add_option("--send-timeout", send_timeout_s,
                  "Seconds a stalled receiver may block a later exposure")
       ->capture_default_str();
+  app.add_option("--curve-server-key", push.curve_server_key_file,
+                 "blinkd's public key file (PREFIX.key): connect with CURVE encryption");
+  app.add_option("--curve-client-key", push.curve_client_key_file,
+                 "our secret key file (PREFIX.key_secret, mode 0600), on blinkd's "
+                 "security.curve_allowed_clients");
   app.add_flag("--quiet", run.quiet, "No per-exposure progress lines");
   CLI11_PARSE(app, argc, argv);
 
@@ -185,6 +200,10 @@ int main(int argc, char** argv) {
   }
   if (connect_timeout_s <= 0 || send_timeout_s <= 0) {
     std::cerr << "blink-sim: timeouts must be positive\n";
+    return 1;
+  }
+  if (push.curve_server_key_file.empty() != push.curve_client_key_file.empty()) {
+    std::cerr << "blink-sim: --curve-server-key and --curve-client-key go together\n";
     return 1;
   }
   push.connect_timeout_ms = int(connect_timeout_s * 1000);
