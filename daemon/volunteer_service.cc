@@ -5,6 +5,8 @@
 #include <random>
 #include <set>
 
+#include "alert_avro.h"
+#include "alert_messages.h"
 #include "log.h"
 #include "png_writer.h"
 #include "queue_priority.h"
@@ -324,8 +326,16 @@ void VolunteerService::publish_verdict(const SubjectRow& s, const VoteEffects& f
   }
   j["discoverers"] = credited;
   j["retired_unix"] = now;
+  std::string avro;  // the Avro form too when the sink wants it (alerts.avro)
+  if (sink_.forms() == AlertForms::kJsonAndAvro) {
+    if (auto packet = encode_verdict_avro(j))
+      avro = std::move(*packet);
+    else
+      log_error(packet.status().message());
+  }
   std::vector<OutgoingMessage> batch;
   batch.push_back({"candidate.verdict", std::move(j)});
+  if (!avro.empty()) batch.push_back({avro_topic("candidate.verdict"), nullptr, std::move(avro)});
   if (Status st = sink_.publish(std::move(batch)); !st)
     log_error("verdict on " + s.candidate_id + ": " + st.message());
   log_info("subject " + s.candidate_id + " " + fx.new_state +
