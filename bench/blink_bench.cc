@@ -20,6 +20,7 @@
 #include "fitsh_method.h"
 #include "pipeline.h"
 #include "process_memory.h"
+#include "realbogus_model.h"
 #include "report.h"
 #include "survey.h"
 #include "truth_match.h"
@@ -52,6 +53,8 @@ struct BenchOptions {
   int fields = 1, epochs = 4, threads = 2;
   double rb_threshold = 0.5;
   std::string svg_path, fitsh_kernel;
+  std::string model_path;  // real/bogus model file; empty: the pipeline's heuristic score
+  std::shared_ptr<const RealBogusModel> model;
   int fitsh_iterations = 3;
   bool fitsh_keep = false;
 };
@@ -160,6 +163,7 @@ class NightRunner {
       out.noise_ratio = res->noise_ratio;
       out.stages.emplace_back("decode", e.decode_s);
       for (const auto& st : res->timings) out.stages.push_back(st);
+      if (o_.model) score_real_bogus(o_.model.get(), res->candidates);  // as blinkd scores
       auto score = bench::score_exposure(res->candidates, e.sim.truth);
       report_.add(out, score);
       progress(e, res->method, res->science_fwhm, res->reference_fwhm, res->candidates.size(), score,
@@ -206,6 +210,7 @@ class NightRunner {
         out.stages.push_back(st);
     for (const auto& st : run->timings) out.stages.push_back(st);
     for (const auto& st : out.stages) out.total_seconds += st.second;
+    if (o_.model) score_real_bogus(o_.model.get(), run->candidates);
     auto score = bench::score_exposure(run->candidates, e.sim.truth);
     report_.add(out, score);
     char extra[160];
@@ -246,6 +251,9 @@ int main(int argc, char** argv) {
   app.add_option("--epochs", o.epochs, "science epochs per field");
   app.add_option("--threads", o.threads, "threads per exposure (Blink; ficonv has one)");
   app.add_option("--rb-threshold", o.rb_threshold, "real/bogus score counted as 'kept'");
+  app.add_option("--model", o.model_path,
+                 "score with this real/bogus model file (blink-train), e.g. "
+                 "models/realbogus-default.json; default: the heuristic");
   app.add_option("--svg", o.svg_path, "write completeness against magnitude here, one line per method");
   app.add_option("--methods,--method", o.methods, "subtraction methods, compared in one table")
       ->delimiter(',')
@@ -255,6 +263,15 @@ int main(int argc, char** argv) {
   app.add_option("--fitsh-iterations", o.fitsh_iterations, "ficonv -n: rejection iterations");
   app.add_flag("--fitsh-keep", o.fitsh_keep, "keep ficonv's scratch directories (their paths go to stderr)");
   CLI11_PARSE(app, argc, argv);
+  if (!o.model_path.empty()) {
+    auto model = RealBogusModel::load(o.model_path);
+    if (!model) {
+      std::fprintf(stderr, "blink-bench: %s\n", model.status().message().c_str());
+      return 1;
+    }
+    o.model = *model;
+    std::fprintf(stderr, "blink-bench: real/bogus model %s\n", o.model->version().c_str());
+  }
 
   std::optional<bench::FitshConfig> fitsh;
   if (std::find(o.methods.begin(), o.methods.end(), "fitsh") != o.methods.end()) {

@@ -25,6 +25,14 @@ struct ExposureScore {
   std::vector<double> false_real_bogus;  // the score of each false candidate
 };
 
+// What each candidate is, by the truth: the kind of the real change it is
+// the nearest candidate to (within `radius` pixels), else the artefact it
+// lies on, else "masked_edge", "bright_star_residual" or "other".
+// score_exposure counts these.
+std::vector<std::string> candidate_truth_kinds(const std::vector<Candidate>& candidates,
+                                               const std::vector<sim::TruthRow>& truth,
+                                               double radius = 2.0);
+
 // A candidate within `radius` pixels of a truth row matches it.
 ExposureScore score_exposure(const std::vector<Candidate>& candidates, const std::vector<sim::TruthRow>& truth,
                              double radius = 2.0);

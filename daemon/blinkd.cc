@@ -1,6 +1,9 @@
 #include "blinkd.h"
 
 #include <signal.h>
+#include <unistd.h>
+
+#include <cstdio>
 
 #include <algorithm>
 #include <atomic>
@@ -9,6 +12,8 @@
 #include <thread>
 #include <zmq.hpp>
 
+#include "curve_auth.h"
+#include "curve_keys.h"
 #include "http_api.h"
 #include "ingest.h"
 #include "log.h"
@@ -21,16 +26,40 @@
 #include "store.h"
 #include "systemd_notify.h"
 #include "report_api.h"
+#include "scoring_model.h"
 #include "volunteer_api.h"
+#include "model_retrainer.h"
 #include "volunteer_service.h"
 
 namespace blink {
 namespace {
 
 ProcessingSettings processing_settings(const Config& c) {
-  return {std::make_shared<const DifferencePipeline>(pipeline_options(c)),
-          DecodeLimits{c.limits.max_image_pixels, 65536},
-          c.review.artefact_subjects_per_exposure};
+  ProcessingSettings s;
+  s.pipeline = std::make_shared<const DifferencePipeline>(pipeline_options(c));
+  s.limits = DecodeLimits{c.limits.max_image_pixels, 65536};
+  s.artefact_subjects_per_exposure = c.review.artefact_subjects_per_exposure;
+  s.association.radius_arcsec = c.objects.radius_arcsec;
+  s.association.lookback_days = c.objects.lookback_days;
+  s.association.max_motion_arcsec_per_hour = c.objects.max_motion_arcsec_per_hour;
+  s.anomaly = {c.anomaly.window_days, c.anomaly.refit_hours, c.anomaly.min_candidates,
+               c.anomaly.max_candidates};
+  // Read again on every reload: a new model file is picked up without a restart.
+  s.model = load_scoring_model(c.scoring.model, retrained_model_path(c.state.dir));
+  s.model_version = scoring_model_version(s.model.get());
+  return s;
+}
+
+RetrainSettings retrain_settings(const Config& c) {
+  return {c.scoring.retrain_hours, c.scoring.retrain_min_labels};
+}
+
+RoutingPolicy routing_policy(const Config& c) {
+  RoutingPolicy p;
+  p.defaults = {c.routing.alert_threshold, c.routing.archive_threshold};
+  if (auto overrides = parse_overrides(c.routing.overrides)) p.overrides = *overrides;  // checked on load
+  p.anomaly_threshold = c.routing.anomaly_threshold;
+  return p;
 }
 
 ReviewSettings review_settings(const Config& c) {
@@ -82,6 +111,7 @@ class Monitor {
       if (stop_) break;
       const auto now = Clock::now();
       metrics_.set_queue_depth(service_.queue_depth());
+      metrics_.set_memory_reserved(service_.memory_reserved(), service_.memory_limit());
       if (now - last_status >= std::chrono::seconds(5)) {
         manager_.status(
             status_line(metrics_.totals(), service_.queue_depth(), service_.in_flight()));
@@ -118,8 +148,19 @@ std::string joined(const std::vector<std::string>& items) {
   return out;
 }
 
+// This process's resident memory (bytes), from /proc/self/statm; 0 when unknown.
+int64_t resident_bytes() {
+  long pages_total = 0, pages_resident = 0;
+  if (FILE* f = std::fopen("/proc/self/statm", "r")) {
+    if (std::fscanf(f, "%ld %ld", &pages_total, &pages_resident) != 2) pages_resident = 0;
+    std::fclose(f);
+  }
+  return int64_t(pages_resident) * sysconf(_SC_PAGESIZE);
+}
+
 void reload(Config& running, const std::optional<std::string>& path, ServiceManager& manager,
-            Router& router, SettingsHolder& settings, VolunteerService& volunteers) {
+            Router& router, SettingsHolder& settings, VolunteerService& volunteers,
+            CurveAuthenticator* auth, Metrics& metrics, ModelRetrainer& retrainer) {
   manager.reloading();
   if (!path) {
     log_info("reload: running on embedded defaults (no --config); nothing to re-read");
@@ -136,13 +177,25 @@ void reload(Config& running, const std::optional<std::string>& path, ServiceMana
   std::vector<std::string> ignored = changed_keys_needing_restart(running, *loaded);
   running = with_reloaded_keys(running, *loaded);
   set_log_level(running.log.level);
-  router.set_thresholds({running.routing.alert_threshold, running.routing.archive_threshold});
+  router.set_policy(routing_policy(running));
   settings.set(processing_settings(running));
+  metrics.set_model_version(settings.get().model_version);
+  retrainer.configure(retrain_settings(running), running.scoring.model.empty());
   volunteers.set_settings(review_settings(running));
+  if (auth && !running.security.curve_allowed_clients.empty()) {
+    auto keys = read_curve_allow_list(running.security.curve_allowed_clients);
+    if (keys) {
+      auth->set_allowed(*keys);
+      log_info("reload: " + kv("allowed_client_keys", (long long)keys->size()) + " from " +
+               running.security.curve_allowed_clients);
+    } else {
+      log_error("reload: keeping the previous CURVE allow-list: " + keys.status().message());
+    }
+  }
   std::string line =
       "reload applied: routing, review, fakes, log level, subtraction, detection, background, "
-      "photometry, limits, threads_per_exposure (exposures in progress finish with the previous "
-      "settings)";
+      "photometry, limits, threads_per_exposure, scoring.model (exposures in progress finish "
+      "with the previous settings)";
   if (!ignored.empty()) line += "; ignored until restart: " + joined(ignored);
   if (ignored.empty()) {
     log_info(line);
@@ -185,17 +238,72 @@ int run_daemon(const Config& config, const std::optional<std::string>& config_pa
     return 1;
   }
   ReferenceCache references;
-  Router router({running.routing.alert_threshold, running.routing.archive_threshold});
+  Router router(routing_policy(running));
   SettingsHolder settings(processing_settings(running));
+  metrics.set_model_version(settings.get().model_version);
+  ModelRetrainer retrainer(db_path, (std::filesystem::path(running.state.dir) / "models").string(),
+                           settings, metrics);
+  retrainer.configure(retrain_settings(running), running.scoring.model.empty());
   zmq::context_t zmq_context(1);
-  auto publisher =
-      ZmqPublisher::bind(zmq_context, running.alerts.endpoint, running.alerts.high_water_mark);
+  // CURVE on the ingest and alerts sockets (security.*); the authenticator
+  // must go before the context, so it is declared after it.
+  std::optional<CurveKeyPair> curve;
+  std::string camera_key;
+  std::unique_ptr<CurveAuthenticator> auth;
+  if (!running.security.curve_secret_key.empty()) {
+    if (!curve_available()) {
+      log_error("security.curve_secret_key is set but this libzmq has no CURVE support");
+      return 1;
+    }
+    auto pair = read_curve_secret_file(running.security.curve_secret_key);
+    if (!pair) {
+      log_error("security.curve_secret_key: " + pair.status().message());
+      return 1;
+    }
+    curve = *pair;
+    std::vector<std::string> allowed;
+    if (!running.security.curve_allowed_clients.empty()) {
+      auto keys = read_curve_allow_list(running.security.curve_allowed_clients);
+      if (!keys) {
+        log_error("security.curve_allowed_clients: " + keys.status().message());
+        return 1;
+      }
+      allowed = *keys;
+    } else {
+      log_warning("CURVE without security.curve_allowed_clients: traffic is encrypted, but any "
+                  "client that knows our public key is accepted");
+    }
+    if (running.ingest.mode == IngestMode::kSub) {
+      auto key = read_curve_public_file(running.security.curve_camera_public_key);
+      if (!key) {
+        log_error("security.curve_camera_public_key: " + key.status().message());
+        return 1;
+      }
+      camera_key = *key;
+    }
+    auto started = CurveAuthenticator::start(
+        zmq_context, allowed, [&metrics](const std::string& surface, AuthRefusal reason) {
+          metrics.auth_refused(surface, auth_refusal_name(reason));
+        });
+    if (!started) {
+      log_error(started.status().message());
+      return 1;
+    }
+    auth = std::move(*started);
+    log_info("CURVE on ingest and alerts " + kv("public_key", curve->public_key) + " " +
+             kv("allowed_client_keys", (long long)allowed.size()));
+  }
+  auto publisher = ZmqPublisher::bind(zmq_context, running.alerts.endpoint,
+                                      running.alerts.high_water_mark,
+                                      curve ? &*curve : nullptr, auth.get());
   if (!publisher) {
     log_error(publisher.status().message());
     return 1;
   }
+  (*publisher)->set_forms(running.alerts.avro ? AlertForms::kJsonAndAvro : AlertForms::kJson);
   ServiceOptions options{running.pipeline.workers, size_t(running.pipeline.queue_size),
-                         running.ingest.max_message_bytes};
+                         running.ingest.max_message_bytes, running.pipeline.max_memory_bytes,
+                         running.ingest.mode == IngestMode::kSub};
   DefectModels defects(std::filesystem::path(running.state.dir) / "defects");
   Service service({**store, spool, references, defects, **publisher, metrics, router, settings},
                   options);
@@ -214,10 +322,22 @@ int run_daemon(const Config& config, const std::optional<std::string>& config_pa
                 {[&](const HttpRequest& r) { return volunteer_api.handle(r); },
                  [&](const HttpRequest& r) { return report_api.handle(r); }});
   const auto web_root = resolve_web_root(running.http.web_root);
-  auto http = HttpServer::start(running.http.listen, web_root, api, running.http.operator_token);
+  const bool split = !running.http.operator_listen.empty();
+  auto http = HttpServer::start(running.http.listen, web_root, api, running.http.operator_token,
+                                split ? HttpSurface::kPublic : HttpSurface::kAll);
   if (!http) {
     log_error(http.status().message());
     return 1;
+  }
+  std::unique_ptr<HttpServer> operator_http;
+  if (split) {
+    auto started = HttpServer::start(running.http.operator_listen, web_root, api,
+                                     running.http.operator_token, HttpSurface::kOperator);
+    if (!started) {
+      log_error("http.operator_listen: " + started.status().message());
+      return 1;
+    }
+    operator_http = std::move(*started);
   }
   if (web_root.empty() || !std::filesystem::is_regular_file(web_root / "index.html"))
     log_warning("no page to serve: " + kv("web_root", web_root.string()) +
@@ -233,9 +353,17 @@ int run_daemon(const Config& config, const std::optional<std::string>& config_pa
     log_error("start-up recovery failed: " + s.message());
     return 1;
   }
-  auto ingest =
-      Ingest::open(zmq_context, {running.ingest.mode, running.ingest.endpoint,
-                                 running.ingest.max_message_bytes, running.ingest.high_water_mark});
+  // The bound covers the whole process: what exposures may hold is what is
+  // left once the fixed part (code, database, references) is in memory.
+  const int64_t fixed = resident_bytes();
+  service.set_memory_limit(std::max<int64_t>(running.pipeline.max_memory_bytes - fixed, 0));
+  log_info("memory: " + kv("bound_mib", (long long)(running.pipeline.max_memory_bytes >> 20)) + " " +
+           kv("in_use_at_start_mib", (long long)(fixed >> 20)) + " " +
+           kv("for_exposures_mib", (long long)(service.memory_limit() >> 20)));
+  auto ingest = Ingest::open(
+      zmq_context,
+      {running.ingest.mode, running.ingest.endpoint, running.ingest.max_message_bytes,
+       running.ingest.high_water_mark, curve ? &*curve : nullptr, camera_key, auth.get()});
   if (!ingest) {
     log_error(ingest.status().message());
     return 1;
@@ -251,6 +379,7 @@ int run_daemon(const Config& config, const std::optional<std::string>& config_pa
   log_info("ready " + kv("ingest", running.ingest.endpoint) + " " +
            kv("mode", running.ingest.mode == IngestMode::kPull ? "pull" : "sub") + " " +
            kv("alerts", running.alerts.endpoint) + " " + kv("http_port", (*http)->port()) + " " +
+           (operator_http ? kv("operator_port", operator_http->port()) + " " : std::string()) +
            kv("metrics_port", (*metrics_server)->port()) + " " +
            kv("references", references.size()) + " " + kv("workers", running.pipeline.workers) +
            " " + kv("web_root", web_root.string()));
@@ -259,7 +388,9 @@ int run_daemon(const Config& config, const std::optional<std::string>& config_pa
   // The main thread is the signal thread from here on.
   for (;;) {
     int sig = wait_for_signal(std::chrono::milliseconds(500));
-    if (sig == SIGHUP) reload(running, config_path, manager, router, settings, volunteers);
+    if (sig == SIGHUP)
+      reload(running, config_path, manager, router, settings, volunteers, auth.get(), metrics,
+             retrainer);
     if (sig == SIGTERM || sig == SIGINT) break;
   }
 
@@ -289,6 +420,7 @@ int run_daemon(const Config& config, const std::optional<std::string>& config_pa
   drainer.join();
   monitor.reset();
   (*publisher)->close();
+  operator_http.reset();
   http->reset();
   MetricsTotals t = metrics.totals();
   log_info("stopped " + kv("processed", t.processed) + " " + kv("rejected", t.rejected));

@@ -19,6 +19,10 @@ std::string candidate_topic(Route route);
 // "<exposure_id>:<index>".
 std::string candidate_id(const std::string& exposure_id, int index);
 
+// The candidate's object and its past, as the "object" member: its id, earlier
+// detections, non-detection limits and tracklet (after ZTF's prv_candidates).
+nlohmann::ordered_json object_json(const CandidateHistory& history);
+
 // The message body without "seq" (the publisher adds it). Keys in a stable
 // order; numbers that are not finite become null.
 nlohmann::ordered_json candidate_json(const Envelope& exposure, const std::string& method,

@@ -11,6 +11,7 @@
 #include <sstream>
 
 #include "endpoint.h"
+#include "router.h"
 
 namespace blink {
 namespace {
@@ -183,6 +184,22 @@ KeyDef integer_key(std::string section, std::string name, std::string doc, Reloa
   return k;
 }
 
+KeyDef bool_key(std::string section, std::string name, std::string doc, Reload reload,
+                Field<bool> f) {
+  std::string dotted = section + "." + name;
+  KeyDef k = key_base(section, name, doc, reload, f);
+  k.read = [=](const toml::node& n, Config& c, const std::string& where, Errors& errors) {
+    auto b = n.as_boolean();
+    if (!b) {
+      errors.push_back(where + dotted + " must be true or false, got " + shown(n));
+      return;
+    }
+    f(c) = b->get();
+  };
+  k.show = [=](const Config& c) { return std::string(field_of(f, c) ? "true" : "false"); };
+  return k;
+}
+
 // Whether a range includes its lower bound.
 enum class Low { kIncluded, kExcluded };
 
@@ -216,6 +233,9 @@ std::string check_listen(const std::string& s) {
              ? ""
              : "must be HOST:PORT (an IPv4 address or name, or [IPv6]; port 0-65535)";
 }
+std::string check_optional_listen(const std::string& s) {
+  return s.empty() ? "" : check_listen(s);
+}
 std::string check_nonempty_path(const std::string& s) {
   return s.empty() ? "must be a non-empty path" : "";
 }
@@ -236,6 +256,9 @@ const std::vector<SectionDef>& sections() {
        "candidate.rejected."},
       {"http", "The HTTP API (/healthz, /readyz, /api/v1/...) and the volunteers' page."},
       {"metrics", "Prometheus metrics, served at http://<listen>/metrics."},
+      {"security",
+       "ZeroMQ CURVE encryption and authentication of the ingest and alerts sockets\n"
+       "(docs/curve-keys.md). Key files: make them with blinkd --make-curve-keys PREFIX."},
       {"state",
        "Durable state: the SQLite database blink.db, spool/, references/, quarantine/, defects/."},
       {"pipeline", "The worker pool that runs the difference-imaging pipeline."},
@@ -243,7 +266,17 @@ const std::vector<SectionDef>& sections() {
       {"detection", "Detection on the difference image."},
       {"background", "Background estimation."},
       {"photometry", "Values used when an exposure's FITS header lacks them."},
-      {"routing", "Where each candidate goes, by its real/bogus score."},
+      {"scoring", "How candidates are scored real or bogus."},
+      {"routing",
+       "Where each candidate goes, by its real/bogus score and its anomaly score; thresholds\n"
+       "may differ per field and band."},
+      {"objects",
+       "Detections at the same sky position across exposures are one object; each candidate\n"
+       "carries its object's earlier detections and non-detection limits."},
+      {"anomaly",
+       "How unusual a candidate is among recent ones: an isolation forest on its measurements\n"
+       "and light curve, refitted on a schedule. The score is the share of recent candidates\n"
+       "that are less unusual."},
       {"review",
        "The volunteers' review queue: SWAP skill-weighted posteriors, retirement, training\n"
        "subjects."},
@@ -289,6 +322,11 @@ const std::vector<KeyDef>& key_defs() {
           "Candidate messages queued per subscriber before PUB drops (silently; subscribers\n"
           "see gaps in \"seq\"). About 1 KiB each.",
           Reload::kRestart, BLINK_FIELD(alerts.high_water_mark), 1, 10000000),
+      bool_key("alerts", "avro",
+               "Also publish each candidate and verdict as an Avro packet (schema/, ZTF's alert\n"
+               "shape, cutouts as 63x63 FITS) on avro.candidate.alert, avro.candidate.review,\n"
+               "avro.candidate.rejected and avro.candidate.verdict.",
+               Reload::kRestart, BLINK_FIELD(alerts.avro)),
       string_key("http", "listen", "HOST:PORT of the HTTP API and page. Port 0 picks a free port.",
                  Reload::kRestart, BLINK_FIELD(http.listen), check_listen),
       string_key(
@@ -303,6 +341,12 @@ const std::vector<KeyDef>& key_defs() {
           "\"Authorization: Bearer <token>\". Empty: operator endpoints answer 403. Keep the\n"
           "file readable by the service only when set.",
           Reload::kRestart, BLINK_FIELD(http.operator_token), check_any),
+      string_key(
+          "http", "operator_listen",
+          "HOST:PORT of a second listener that alone serves the operator endpoints (reload,\n"
+          "export); the http.listen one then answers them 404. Both still need the token.\n"
+          "Empty: http.listen serves them.",
+          Reload::kRestart, BLINK_FIELD(http.operator_listen), check_optional_listen),
       integer_key<int>(
           "http", "ready_stall_seconds",
           "/readyz answers 503 (queue stalled) when exposures are queued or in flight and\n"
@@ -310,6 +354,23 @@ const std::vector<KeyDef>& key_defs() {
           Reload::kRestart, BLINK_FIELD(http.ready_stall_seconds), 0, 86400),
       string_key("metrics", "listen", "HOST:PORT of the Prometheus endpoint (path /metrics).",
                  Reload::kRestart, BLINK_FIELD(metrics.listen), check_listen),
+      string_key(
+          "security", "curve_secret_key",
+          "blinkd's CURVE key pair (a secret key file, mode 0600). Set: the ingest socket\n"
+          "(pull mode) and the alerts socket are CURVE servers with this key; clients need\n"
+          "its public half. Empty: no encryption, no authentication.",
+          Reload::kRestart, BLINK_FIELD(security.curve_secret_key), check_any),
+      string_key(
+          "security", "curve_allowed_clients",
+          "Client public keys allowed on those sockets: a key file, or a folder of them.\n"
+          "Others are refused and counted in blink_auth_refused_total. A reload re-reads it.\n"
+          "Empty: any client that knows the server's public key (encryption only).",
+          Reload::kLive, BLINK_FIELD(security.curve_allowed_clients), check_any),
+      string_key(
+          "security", "curve_camera_public_key",
+          "\"sub\" mode with CURVE: the camera's public key file; blinkd connects as a CURVE\n"
+          "client with its own key pair (curve_secret_key).",
+          Reload::kRestart, BLINK_FIELD(security.curve_camera_public_key), check_any),
       string_key(
           "state", "dir",
           "Where blink.db, spool/, references/, quarantine/ and defects/ live. Relative paths\n"
@@ -330,6 +391,14 @@ const std::vector<KeyDef>& key_defs() {
       integer_key<int>("pipeline", "threads_per_exposure",
                        "Threads one exposure's pipeline may use (FFTs, rows).", Reload::kLive,
                        BLINK_FIELD(pipeline.threads_per_exposure), 1, 256),
+      integer_key<int64_t>(
+          "pipeline", "max_memory_bytes",
+          "Bound on the memory held for exposures queued and in flight, estimated per\n"
+          "exposure from its size in pixels. When it is reached, ingest stops reading (pull:\n"
+          "producers are pushed back) or drops and counts (sub). One exposure is always\n"
+          "admitted when none is held, whatever its size.",
+          Reload::kRestart, BLINK_FIELD(pipeline.max_memory_bytes), int64_t(64) << 20,
+          int64_t(1) << 44),
       enum_key<std::string>(
           "subtraction", "method",
           "\"zogy\" (Zackay, Ofek & Gal-Yam 2016), \"alard-lupton\" (a fitted convolution\n"
@@ -353,6 +422,25 @@ const std::vector<KeyDef>& key_defs() {
                  Reload::kLive, BLINK_FIELD(photometry.default_read_noise), 0.0, 1e6),
       number_key("photometry", "default_magzp", "Magnitude of 1 ADU when the header has no MAGZP.",
                  Reload::kLive, BLINK_FIELD(photometry.default_magzp), 0.0, 50.0),
+      string_key("scoring", "model",
+                 "The real/bogus model file written by blink-train (calibrated gradient-boosted\n"
+                 "trees). Empty: the model shipped with Blink (models/realbogus-default.json of\n"
+                 "the source tree blinkd was built from, else ../share/blink/models next to the\n"
+                 "binary, else /usr/share/blink/models). \"heuristic\": the built-in logistic\n"
+                 "score. A model that cannot be loaded falls back to the heuristic (logged).\n"
+                 "A reload re-reads the file. Left empty, a model blinkd retrained and swapped\n"
+                 "in itself (state/models/retrained.json, see retrain_hours) comes first.",
+                 Reload::kLive, BLINK_FIELD(scoring.model), check_any),
+      number_key("scoring", "retrain_hours",
+                 "Every this many hours, retrain the real/bogus model on this daemon's own\n"
+                 "labels (recovered fakes, training subjects, volunteers' verdicts, archived\n"
+                 "artefacts) and swap it in when it is at least as good as the current one on\n"
+                 "the same held-out exposures (AUC and Brier score). Only while model is empty.\n"
+                 "0: never.",
+                 Reload::kLive, BLINK_FIELD(scoring.retrain_hours), 0.0, 8760.0),
+      integer_key<int>("scoring", "retrain_min_labels",
+                       "Labelled candidates needed before retraining is tried.", Reload::kLive,
+                       BLINK_FIELD(scoring.retrain_min_labels), 10, 100000000),
       number_key("routing", "alert_threshold",
                  "real_bogus >= this: published as candidate.alert. Must be >= archive_threshold.",
                  Reload::kLive, BLINK_FIELD(routing.alert_threshold), 0.0, 1.0),
@@ -360,6 +448,38 @@ const std::vector<KeyDef>& key_defs() {
                  "real_bogus < this: candidate.rejected (archived). In between: candidate.review,\n"
                  "for volunteers.",
                  Reload::kLive, BLINK_FIELD(routing.archive_threshold), 0.0, 1.0),
+      string_key("routing", "overrides",
+                 "Thresholds for some fields or bands: comma-separated FIELD/BAND=ALERT/ARCHIVE\n"
+                 "rules, \"*\" for any, e.g. \"F0001/r=0.9/0.1, */g=0.85/0.2\". The most specific\n"
+                 "rule wins (field and band, then field, then band).",
+                 Reload::kLive, BLINK_FIELD(routing.overrides), [](const std::string& v) {
+                   auto r = parse_overrides(v);
+                   return r ? std::string() : r.status().message();
+                 }),
+      number_key("routing", "anomaly_threshold",
+                 "anomaly >= this: candidate.review, whatever the real/bogus score, so that the\n"
+                 "odd ones reach people. 1.0 turns it off.",
+                 Reload::kLive, BLINK_FIELD(routing.anomaly_threshold), 0.0, 1.0),
+      number_key("objects", "radius_arcsec",
+                 "Detections closer than this are the same object.", Reload::kLive,
+                 BLINK_FIELD(objects.radius_arcsec), 0.01, 60.0),
+      number_key("objects", "lookback_days",
+                 "How far back a candidate's history (detections and limits) reaches.",
+                 Reload::kLive, BLINK_FIELD(objects.lookback_days), 0.0, 3650.0),
+      number_key("objects", "max_motion_arcsec_per_hour",
+                 "Fastest moving object linked between exposures of one night.", Reload::kLive,
+                 BLINK_FIELD(objects.max_motion_arcsec_per_hour), 1.0, 1e6),
+      number_key("anomaly", "window_days",
+                 "The forest is fitted on candidates stored in this many recent days.",
+                 Reload::kLive, BLINK_FIELD(anomaly.window_days), 0.1, 365.0),
+      number_key("anomaly", "refit_hours", "Hours between refits.", Reload::kLive,
+                 BLINK_FIELD(anomaly.refit_hours), 0.01, 8760.0),
+      integer_key<int>("anomaly", "min_candidates",
+                       "No anomaly score (0) until this many candidates are stored to fit on.",
+                       Reload::kLive, BLINK_FIELD(anomaly.min_candidates), 10, 10000000),
+      integer_key<int>("anomaly", "max_candidates",
+                       "The newest this many candidates of the window are fitted on.",
+                       Reload::kLive, BLINK_FIELD(anomaly.max_candidates), 10, 10000000),
       number_key("http", "rate_limit_per_address",
                  "Volunteer API requests per second from one client address (burst: three\n"
                  "seconds' worth); beyond it 429 with Retry-After. 0: no limit.",
@@ -496,6 +616,13 @@ Result<Config> parse_config(std::string_view toml_text, std::string_view origin)
                      bound_text(config.review.training_rate_floor) +
                      ") must be <= review.training_rate_initial (" +
                      bound_text(config.review.training_rate_initial) + ")");
+  if (config.ingest.mode == IngestMode::kSub && !config.security.curve_secret_key.empty() &&
+      config.security.curve_camera_public_key.empty())
+    errors.push_back(std::string(origin) +
+                     ": security.curve_camera_public_key must name the camera's public key file "
+                     "when ingest.mode is \"sub\" and security.curve_secret_key is set");
+  if (!config.http.operator_listen.empty() && config.http.operator_listen == config.http.listen)
+    errors.push_back(std::string(origin) + ": http.operator_listen must differ from http.listen");
   if (config.routing.alert_threshold < config.routing.archive_threshold) {
     errors.push_back(std::string(origin) + ": routing.alert_threshold (" +
                      bound_text(config.routing.alert_threshold) +

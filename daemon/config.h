@@ -32,12 +32,15 @@ struct Config {
   struct Alerts {
     std::string endpoint = "tcp://127.0.0.1:5556";
     int high_water_mark = 20000;
+    bool avro = true;  // also publish each candidate and verdict as an Avro packet (avro.* topics)
   } alerts;
   struct Http {
     std::string listen = "127.0.0.1:8080";
     std::string web_root;  // empty: found automatically (see resolve_web_root)
     // Bearer token for operator endpoints (POST /api/v1/reload); empty: they answer 403.
     std::string operator_token;
+    // A second HOST:PORT that alone serves the operator endpoints; empty: http.listen does.
+    std::string operator_listen;
     // /readyz fails when exposures wait and none finished for this long; 0: never.
     int ready_stall_seconds = 300;
     // Volunteer API rate limits (429, never a ban); 0 turns one off.
@@ -48,6 +51,11 @@ struct Config {
   struct Metrics {
     std::string listen = "127.0.0.1:9464";
   } metrics;
+  struct Security {
+    std::string curve_secret_key;         // blinkd's key pair file; empty: CURVE off
+    std::string curve_allowed_clients;    // client public keys (file or folder); empty: any
+    std::string curve_camera_public_key;  // "sub" mode: the camera's public key file
+  } security;
   struct State {
     std::string dir = "./blink-state";
     int64_t quarantine_max_bytes = int64_t(1) << 30;
@@ -56,6 +64,8 @@ struct Config {
     int workers = 2;
     int queue_size = 4;
     int threads_per_exposure = 1;
+    // Bound on the memory held for exposures queued and in flight (see memory_budget.h).
+    int64_t max_memory_bytes = int64_t(2) << 30;
   } pipeline;
   struct Subtraction {
     std::string method = "auto";  // "auto", "zogy" or "alard-lupton"
@@ -73,10 +83,30 @@ struct Config {
     double default_read_noise = 5.0;
     double default_magzp = 25.0;
   } photometry;
+  struct Scoring {
+    // The real/bogus model file (blink-train). Empty: the model shipped with
+    // Blink (see resolve_model_path); "heuristic": the built-in fallback.
+    std::string model;
+    double retrain_hours = 0;     // model_retrainer.h; 0: never
+    int retrain_min_labels = 200;
+  } scoring;
   struct Routing {
     double alert_threshold = 0.8;
     double archive_threshold = 0.2;
+    std::string overrides;  // parse_overrides (router.h)
+    double anomaly_threshold = 0.995;
   } routing;
+  struct Objects {
+    double radius_arcsec = 1.0;
+    double lookback_days = 30.0;
+    double max_motion_arcsec_per_hour = 600.0;
+  } objects;
+  struct Anomaly {
+    double window_days = 7.0;
+    double refit_hours = 6.0;
+    int min_candidates = 500;
+    int max_candidates = 20000;
+  } anomaly;
   struct Review {
     double real_threshold = 0.99;   // posterior >= this: retired as real
     double bogus_threshold = 0.01;  // posterior <= this: retired as bogus

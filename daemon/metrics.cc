@@ -53,6 +53,12 @@ Metrics::Metrics(const std::string& version) : registry_(std::make_shared<promet
                          .Register(*registry_);
   for (Route r : {Route::kAlert, Route::kReview, Route::kRejected})
     candidates_[route_index(r)] = &candidates.Add({{"route", std::string(route_name(r))}});
+  auto& classified = prometheus::BuildCounter()
+                         .Name("blink_candidates_classified_total")
+                         .Help("Candidates by their most probable class (injected fakes excluded)")
+                         .Register(*registry_);
+  for (int k = 0; k < kNumClasses; ++k)
+    classified_[k] = &classified.Add({{"class", std::string(class_name(CandidateClass(k)))}});
   stage_family_ = &prometheus::BuildHistogram()
                        .Name("blink_stage_duration_seconds")
                        .Help("Wall-clock seconds per processing stage")
@@ -130,12 +136,44 @@ Metrics::Metrics(const std::string& version) : registry_(std::make_shared<promet
                           .Help("Injected synthetic sources recovered as candidates")
                           .Register(*registry_)
                           .Add({});
-  prometheus::BuildGauge()
-      .Name("blink_model_info")
-      .Help("Always 1; the scoring model in use is in the labels")
-      .Register(*registry_)
-      .Add({{"model", "real_bogus"}, {"version", kHeuristicRealBogusVersion}})
-      .Set(1);
+  auth_family_ = &prometheus::BuildCounter()
+                      .Name("blink_auth_refused_total")
+                      .Help("Connections refused on a CURVE socket, by surface and reason")
+                      .Register(*registry_);
+  for (const char* surface : {"ingest", "alerts"})
+    for (const char* reason : {"no_curve", "bad_handshake", "key_not_allowed", "other"})
+      auth_refused_[std::string(surface) + "/" + reason] =
+          &auth_family_->Add({{"surface", surface}, {"reason", reason}});
+  auto& shed = prometheus::BuildCounter()
+                   .Name("blink_exposures_shed_total")
+                   .Help("Exposures dropped before acceptance (SUB mode), by reason")
+                   .Register(*registry_);
+  for (const char* reason : {"queue_full", "memory", "sequence_gap"})
+    shed_[reason] = &shed.Add({{"reason", reason}});
+  ingest_waited_ = &prometheus::BuildCounter()
+                        .Name("blink_ingest_wait_seconds_total")
+                        .Help("Seconds ingest waited for room before reading more (PULL: "
+                              "producers were pushed back)")
+                        .Register(*registry_)
+                        .Add({});
+  memory_reserved_ = &prometheus::BuildGauge()
+                          .Name("blink_exposure_memory_reserved_bytes")
+                          .Help("Memory reserved for exposures queued and in flight")
+                          .Register(*registry_)
+                          .Add({});
+  memory_limit_ = &prometheus::BuildGauge()
+                       .Name("blink_exposure_memory_limit_bytes")
+                       .Help("What exposures may reserve: pipeline.max_memory_bytes less the "
+                             "memory in use at start")
+                       .Register(*registry_)
+                       .Add({});
+  model_info_ = &prometheus::BuildGauge()
+                     .Name("blink_model_info")
+                     .Help("Always 1; the scoring model in use is in the labels")
+                     .Register(*registry_);
+  model_info_series_ =
+      &model_info_->Add({{"model", "real_bogus"}, {"version", kHeuristicRealBogusVersion}});
+  model_info_series_->Set(1);
   prometheus::BuildGauge()
       .Name("blink_build_info")
       .Help("Always 1; the version is in the label")
@@ -146,6 +184,13 @@ Metrics::Metrics(const std::string& version) : registry_(std::make_shared<promet
 
 Metrics::~Metrics() = default;
 
+void Metrics::set_model_version(const std::string& version) {
+  std::lock_guard lock(model_mutex_);
+  model_info_->Remove(model_info_series_);
+  model_info_series_ = &model_info_->Add({{"model", "real_bogus"}, {"version", version}});
+  model_info_series_->Set(1);
+}
+
 void Metrics::exposure_received(std::optional<ExposureKind> kind) {
   received_[!kind ? 2 : *kind == ExposureKind::kScience ? 0 : 1]->Increment();
 }
@@ -155,6 +200,10 @@ void Metrics::exposure_processed(ExposureKind kind) {
 }
 
 void Metrics::exposure_rejected(RejectReason reason) { rejected_.at(reason)->Increment(); }
+
+void Metrics::candidates_classified(CandidateClass c, int count) {
+  if (count > 0) classified_[int(c)]->Increment(count);
+}
 
 void Metrics::candidates_routed(Route route, int count) {
   if (count > 0) candidates_[route_index(route)]->Increment(count);
@@ -199,6 +248,30 @@ void Metrics::set_review_queue(int open_subjects, double oldest_age_seconds,
   review_depth_->Set(open_subjects);
   review_oldest_->Set(oldest_age_seconds);
   volunteers_active_->Set(active_volunteers);
+}
+
+void Metrics::auth_refused(const std::string& surface, const std::string& reason) {
+  const std::string key = surface + "/" + reason;
+  std::lock_guard lock(auth_mutex_);
+  auto it = auth_refused_.find(key);
+  if (it == auth_refused_.end())
+    it = auth_refused_.emplace(key, &auth_family_->Add({{"surface", surface}, {"reason", reason}}))
+             .first;
+  it->second->Increment();
+}
+
+void Metrics::exposures_shed(std::string_view reason, uint64_t count) {
+  auto it = shed_.find(reason);
+  if (it != shed_.end()) it->second->Increment(double(count));
+}
+
+void Metrics::ingest_waited(double seconds) {
+  if (seconds > 0) ingest_waited_->Increment(seconds);
+}
+
+void Metrics::set_memory_reserved(int64_t bytes, int64_t limit) {
+  memory_reserved_->Set(double(bytes));
+  memory_limit_->Set(double(limit));
 }
 
 void Metrics::fakes(int injected, int recovered) {

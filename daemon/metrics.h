@@ -12,6 +12,7 @@
 #include <string>
 #include <string_view>
 
+#include "classes.h"
 #include "envelope.h"
 #include "rejection.h"
 #include "router.h"
@@ -48,6 +49,7 @@ class Metrics {
   void exposure_processed(ExposureKind kind);
   void exposure_rejected(RejectReason reason);
   void candidates_routed(Route route, int count);
+  void candidates_classified(CandidateClass c, int count);
   void stage_duration(const std::string& stage, double seconds);
   void exposure_duration(double seconds);  // received to published
   void set_queue_depth(size_t depth);
@@ -60,6 +62,17 @@ class Metrics {
   void subject_finished(std::string_view outcome);
   void set_review_queue(int open_subjects, double oldest_age_seconds, int active_volunteers);
   void fakes(int injected, int recovered);
+  // Security and overload. `surface`: ingest or alerts; `reason`: auth_refusal_name().
+  void auth_refused(const std::string& surface, const std::string& reason);
+  // Exposures dropped before acceptance (SUB mode): `reason` queue_full,
+  // memory (budget full) or sequence_gap (lost on the way; counted from gaps in "seq").
+  void exposures_shed(std::string_view reason, uint64_t count = 1);
+  // Seconds the ingest thread waited for room (PULL mode: producers pushed back).
+  void ingest_waited(double seconds);
+  void set_memory_reserved(int64_t bytes, int64_t limit);
+
+  // blink_model_info{model="real_bogus",version=...}: the model loaded (start-up, reload).
+  void set_model_version(const std::string& version);
 
   MetricsTotals totals() const;
 
@@ -69,6 +82,7 @@ class Metrics {
   prometheus::Counter* processed_[2];
   std::map<RejectReason, prometheus::Counter*> rejected_;
   prometheus::Counter* candidates_[3];  // by Route
+  prometheus::Counter* classified_[kNumClasses];
   prometheus::Family<prometheus::Histogram>* stage_family_;
   std::mutex stage_mutex_;
   std::map<std::string, prometheus::Histogram*> stages_;
@@ -85,6 +99,16 @@ class Metrics {
   prometheus::Gauge* volunteers_active_;
   prometheus::Counter* fakes_injected_;
   prometheus::Counter* fakes_recovered_;
+  std::mutex model_mutex_;  // guards the blink_model_info series
+  prometheus::Family<prometheus::Gauge>* model_info_;
+  prometheus::Gauge* model_info_series_;
+  prometheus::Family<prometheus::Counter>* auth_family_;
+  std::mutex auth_mutex_;
+  std::map<std::string, prometheus::Counter*> auth_refused_;  // "surface/reason"
+  std::map<std::string, prometheus::Counter*, std::less<>> shed_;
+  prometheus::Counter* ingest_waited_;
+  prometheus::Gauge* memory_reserved_;
+  prometheus::Gauge* memory_limit_;
 };
 
 // The HTTP endpoint Prometheus scrapes (http://<listen>/metrics). It holds

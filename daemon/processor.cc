@@ -3,7 +3,9 @@
 #include <chrono>
 #include <cmath>
 
+#include "alert_messages.h"
 #include "candidate_json.h"
+#include "candidate_scoring.h"
 #include "clock.h"
 #include "log.h"
 #include "prepared_image.h"
@@ -79,11 +81,15 @@ void ExposureProcessor::process(Job job) {
   in_flight_.fetch_add(1);
   struct Done {
     ExposureProcessor* self;
+    ReferenceKey key;
+    uint64_t seq;
+    bool science;
     ~Done() {
+      if (science) self->ctx_.key_order.science_finished(key, seq);
       self->finished_.fetch_add(1);
       self->in_flight_.fetch_sub(1);
     }
-  } done{this};
+  } done{this, job.key(), job.seq, job.envelope.kind == ExposureKind::kScience};
   Run run{std::move(job), nullptr, ctx_.settings.get(), SteadyClock::now(), {}};
   try {
     run_stages(run);
@@ -231,30 +237,40 @@ void ExposureProcessor::process_science(Run& run, const FitsImage& fits) {
     return;
   }
   for (const auto& stage : result->timings) run.timings.push_back(stage);
+  // The real/bogus score: the configured model, or the heuristic when there is
+  // none or it cannot score; `rb_version` is what actually scored.
+  t = SteadyClock::now();
+  const std::string rb_version = score_real_bogus(run.settings.model.get(), result->candidates);
+  run.timings.emplace_back("real_bogus", seconds_since(t));
 
-  std::vector<RoutedCandidate> routed;
-  routed.reserve(result->candidates.size());
+  // Earlier exposures of this field store their detections first: they are
+  // what this exposure's detections are matched against.
+  t = SteadyClock::now();
+  if (ctx_.key_order.wait_science_turn(key, run.job.seq))
+    run.timings.emplace_back("wait_field", seconds_since(t));
+  t = SteadyClock::now();
+  std::string warning;
+  std::vector<RoutedCandidate> routed = score_candidates(
+      e, result->candidates,
+      {ctx_.store, ctx_.router, anomaly_, run.settings.association, rb_version},
+      warning);
+  if (!warning.empty()) log_warning("exposure " + e.exposure_id + ": " + warning);
   int counts[3] = {0, 0, 0};
+  int classes[kNumClasses] = {};
   std::vector<FakeRow> fakes;
   for (const InjectedFake& f : result->fakes)
     fakes.push_back({f.index, f.x, f.y, f.flux, f.mag, f.near_host, ""});
-  for (size_t i = 0; i < result->candidates.size(); ++i) {
-    const Candidate& c = result->candidates[i];
-    RouteDecision d = ctx_.router.route(c.real_bogus);
-    RoutedCandidate r;
-    r.candidate_id = candidate_id(e.exposure_id, int(i));
-    r.index = int(i);
-    r.measured = c;
-    r.route = d.route;
-    r.route_reason = std::move(d.reason);
-    if (c.fake_index >= 0 && size_t(c.fake_index) < fakes.size()) {
-      fakes[size_t(c.fake_index)].candidate_id = r.candidate_id;
+  for (RoutedCandidate& r : routed) {
+    const int fake = r.measured.fake_index;
+    if (fake >= 0 && size_t(fake) < fakes.size()) {
+      fakes[size_t(fake)].candidate_id = r.candidate_id;
       r.route_reason = "injected fake (" + r.route_reason + "); kept for training, never published";
     } else {
-      counts[int(d.route)] += 1;
+      counts[int(r.route)] += 1;
+      classes[int(r.classes.best())] += 1;
     }
-    routed.push_back(std::move(r));
   }
+  run.timings.emplace_back("classify", seconds_since(t));
   t = SteadyClock::now();
   choose_subjects(routed, run.settings.artefact_subjects_per_exposure);
   if (result->products)
@@ -264,7 +280,7 @@ void ExposureProcessor::process_science(Run& run, const FitsImage& fits) {
   run.timings.emplace_back("cutouts", seconds_since(t));
 
   t = SteadyClock::now();
-  ExposureOutcome outcome{result->method, result->noise_ratio, unix_now()};
+  ExposureOutcome outcome{result->method, result->noise_ratio, unix_now(), result->limiting_mag};
   if (Status s = ctx_.store.finish_science(e.exposure_id, outcome, routed, fakes); !s) {
     log_error("exposure " + e.exposure_id +
               ": cannot store candidates (left for the next start): " + s.message());
@@ -277,7 +293,8 @@ void ExposureProcessor::process_science(Run& run, const FitsImage& fits) {
   batch.reserve(routed.size());
   for (const RoutedCandidate& r : routed)
     if (r.measured.fake_index < 0)
-      batch.push_back({candidate_topic(r.route), candidate_json(e, result->method, r)});
+      for (OutgoingMessage& m : candidate_messages(e, result->method, r, ctx_.sink.forms()))
+        batch.push_back(std::move(m));
   if (Status s = ctx_.sink.publish(std::move(batch)); !s)
     log_error("exposure " + e.exposure_id + ": " + s.message());
   run.timings.emplace_back("publish", seconds_since(t));
@@ -286,6 +303,7 @@ void ExposureProcessor::process_science(Run& run, const FitsImage& fits) {
   ctx_.metrics.exposure_processed(ExposureKind::kScience);
   for (Route r : {Route::kAlert, Route::kReview, Route::kRejected})
     ctx_.metrics.candidates_routed(r, counts[int(r)]);
+  for (int k = 0; k < kNumClasses; ++k) ctx_.metrics.candidates_classified(CandidateClass(k), classes[k]);
   for (const auto& [stage, seconds] : run.timings) ctx_.metrics.stage_duration(stage, seconds);
   ctx_.metrics.exposure_duration(std::max(0.0, unix_now() - run.job.received_unix));
   ctx_.metrics.difference_noise_ratio(result->noise_ratio);
@@ -311,6 +329,10 @@ void ExposureProcessor::process_science(Run& run, const FitsImage& fits) {
   for (const auto& [stage, seconds] : run.timings) line += " " + stage + "_ms=" + ms(seconds);
   if (run.job.resumed) line += " resumed=1";
   log_info(line);
+
+  // After the line, so that a refit's time is not counted against this exposure.
+  std::string fitted = anomaly_.refit_if_due(ctx_.store, run.settings.anomaly, unix_now());
+  if (!fitted.empty()) log_info(fitted);
 }
 
 void ExposureProcessor::reject(Run& run, Rejection rejection) {

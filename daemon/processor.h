@@ -9,12 +9,16 @@
 #include <memory>
 #include <mutex>
 
+#include "anomaly_model.h"
+#include "association.h"
 #include "defect_models.h"
+#include "realbogus.h"
 #include "fits_io.h"
 #include "job.h"
 #include "key_order.h"
 #include "metrics.h"
 #include "pipeline.h"
+#include "realbogus_model.h"
 #include "publisher.h"
 #include "reference_cache.h"
 #include "rejecter.h"
@@ -32,6 +36,13 @@ struct ProcessingSettings {
   // Archived candidates with an unmistakable artefact signature queued per
   // exposure as training subjects (truth "bogus") for volunteers.
   int artefact_subjects_per_exposure = 2;
+  AssociationOptions association;  // objects.*
+  AnomalySettings anomaly;         // anomaly.*
+  std::string model_version = kHeuristicRealBogusVersion;
+  // The real/bogus model (scoring.model); null: the heuristic. Thread-safe;
+  // score with score_real_bogus() (realbogus_model.h), which returns the
+  // version to stamp.
+  std::shared_ptr<const RealBogusModel> model;
 };
 
 // The current ProcessingSettings; set by the reload, read by workers. Thread-safe.
@@ -45,6 +56,12 @@ class SettingsHolder {
   void set(ProcessingSettings settings) {
     std::lock_guard lock(mutex_);
     settings_ = std::move(settings);
+  }
+  // Changes part of the settings in place (the retrainer's model swap).
+  template <typename Fn>
+  void update(Fn fn) {
+    std::lock_guard lock(mutex_);
+    fn(settings_);
   }
 
  private:
@@ -99,6 +116,7 @@ class ExposureProcessor {
   void reject(Run& run, Rejection rejection);
 
   ServiceContext& ctx_;
+  AnomalyModel anomaly_;
   std::atomic<uint64_t> finished_{0};
   std::atomic<size_t> in_flight_{0};
 };

@@ -46,7 +46,7 @@ void choose_subjects(std::vector<RoutedCandidate>& candidates, int artefacts_per
                     c.mag);
       r.subject = SubjectSeed{c.real_bogus, true, "real", note};
     } else if (r.route == Route::kReview) {
-      r.subject = SubjectSeed{review::machine_prior(c.real_bogus), false, "", ""};
+      r.subject = SubjectSeed{review::machine_prior(c.real_bogus), false, "", "", r.anomalous};
     } else if (r.route == Route::kRejected && !artefact_signature(c).empty()) {
       artefacts.push_back(&r);
     }

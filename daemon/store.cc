@@ -35,7 +35,14 @@ namespace {
 //   discoverers the first volunteers who said "real" on a subject retired real.
 // Subjects and votes name candidates by id without a foreign key: a candidate
 // row is only ever replaced before its exposure is done, never after.
-constexpr int kSchemaVersion = 2;
+// Version 3: objects and classes.
+//   objects     detections at one sky position across exposures: the first
+//               detection's position and id, and how often it was seen.
+//   candidates  gain object_id, the class probabilities, the anomaly score
+//               (and the features it was computed from, for refits), the
+//               host association and the model version; exposures gain the
+//               limiting magnitude their non-detections stand for.
+constexpr int kSchemaVersion = 3;
 constexpr const char* kSchema = R"sql(
 CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS exposures (
@@ -53,7 +60,8 @@ CREATE TABLE IF NOT EXISTS exposures (
   n_candidates  INTEGER,
   noise_ratio   REAL,
   reject_reason TEXT,
-  error         TEXT
+  error         TEXT,
+  limiting_mag  REAL
 );
 CREATE INDEX IF NOT EXISTS exposures_by_state ON exposures (state);
 CREATE INDEX IF NOT EXISTS exposures_by_received ON exposures (received_unix);
@@ -68,7 +76,25 @@ CREATE TABLE IF NOT EXISTS candidates (
   real_bogus    REAL,
   route         TEXT NOT NULL CHECK (route IN ('alert', 'review', 'rejected')),
   route_reason  TEXT NOT NULL,
-  fake_index    INTEGER
+  fake_index    INTEGER,
+  object_id TEXT,
+  model_version TEXT,
+  class TEXT,
+  p_supernova REAL,
+  p_variable REAL,
+  p_moving REAL,
+  p_nuclear REAL,
+  p_artefact REAL,
+  anomaly REAL,
+  host_ra REAL,
+  host_dec REAL,
+  host_offset REAL,
+  host_radius REAL,
+  host_mag REAL,
+  ref_point_source INTEGER,
+  motion REAL,
+  tracklet TEXT,
+  anomaly_features BLOB
 );
 CREATE INDEX IF NOT EXISTS candidates_by_exposure ON candidates (exposure_id);
 CREATE INDEX IF NOT EXISTS candidates_by_route ON candidates (route);
@@ -81,6 +107,34 @@ CREATE TABLE IF NOT EXISTS refs (
   updated_unix REAL NOT NULL,
   PRIMARY KEY (field, band, ccd)
 );
+)sql";
+
+// Columns version 3 added to version-1/2 tables (a new database has them from kSchema).
+constexpr const char* kV3Columns[] = {
+    "exposures ADD COLUMN limiting_mag REAL", "candidates ADD COLUMN object_id TEXT",
+    "candidates ADD COLUMN model_version TEXT", "candidates ADD COLUMN class TEXT",
+    "candidates ADD COLUMN p_supernova REAL", "candidates ADD COLUMN p_variable REAL",
+    "candidates ADD COLUMN p_moving REAL", "candidates ADD COLUMN p_nuclear REAL",
+    "candidates ADD COLUMN p_artefact REAL", "candidates ADD COLUMN anomaly REAL",
+    "candidates ADD COLUMN host_ra REAL", "candidates ADD COLUMN host_dec REAL",
+    "candidates ADD COLUMN host_offset REAL", "candidates ADD COLUMN host_radius REAL",
+    "candidates ADD COLUMN host_mag REAL", "candidates ADD COLUMN ref_point_source INTEGER",
+    "candidates ADD COLUMN motion REAL", "candidates ADD COLUMN tracklet TEXT",
+    "candidates ADD COLUMN anomaly_features BLOB"};
+
+constexpr const char* kSchemaV3 = R"sql(
+CREATE TABLE IF NOT EXISTS objects (
+  object_id     TEXT PRIMARY KEY,
+  field         TEXT NOT NULL,
+  ccd           INTEGER NOT NULL,
+  ra            REAL NOT NULL,
+  dec           REAL NOT NULL,
+  first_mjd     REAL NOT NULL,
+  last_mjd      REAL NOT NULL,
+  n_detections  INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS candidates_by_object ON candidates (object_id);
+CREATE INDEX IF NOT EXISTS exposures_by_field ON exposures (field, ccd, mjd_obs);
 )sql";
 
 // Version 2: the review service. Also run on a version-1 database after
@@ -221,7 +275,7 @@ Status store_cutouts(sqlite3* db, const std::string& exposure_id,
 Status queue_subjects(sqlite3* db, const std::vector<RoutedCandidate>& candidates, double now) {
   Stmt ins(db,
            "INSERT INTO subjects (candidate_id, created_unix, prior, posterior, state, training, "
-           "truth, truth_note) VALUES (?, ?, ?, ?, 'open', ?, ?, ?) "
+           "truth, truth_note, anomalous) VALUES (?, ?, ?, ?, 'open', ?, ?, ?, ?) "
            "ON CONFLICT (candidate_id) DO NOTHING");
   for (const RoutedCandidate& r : candidates) {
     if (!r.subject) continue;
@@ -232,6 +286,7 @@ Status queue_subjects(sqlite3* db, const std::vector<RoutedCandidate>& candidate
       ins.bind(seed.truth).bind(seed.truth_note);
     else
       ins.bind_null().bind_null();
+    ins.bind(seed.anomalous);
     if (Status s = ins.run(); !s) return s.with_context("queueing " + r.candidate_id);
   }
   return Status::ok();
@@ -257,6 +312,37 @@ Status store_fakes(sqlite3* db, const std::string& exposure_id, const std::vecto
   return Status::ok();
 }
 
+// Objects of the exposure's detections that can be seen again: a new object
+// starts at its first detection; a known one counts one more. Re-processing
+// an exposure after a crash replays this in the same transaction as the
+// candidates, so counts stay exact (the old rows are taken back first).
+Status store_objects(sqlite3* db, const std::string& exposure_id,
+                     const std::vector<RoutedCandidate>& candidates) {
+  Stmt ins(db,
+           "INSERT INTO objects (object_id, field, ccd, ra, dec, first_mjd, last_mjd, n_detections) "
+           "SELECT ?, e.field, e.ccd, ?, ?, e.mjd_obs, e.mjd_obs, 1 FROM exposures e "
+           "WHERE e.exposure_id = ? ON CONFLICT (object_id) DO UPDATE SET "
+           "last_mjd = MAX(last_mjd, excluded.last_mjd), n_detections = n_detections + 1");
+  for (const RoutedCandidate& r : candidates) {
+    if (r.history.object_id.empty() || !counts_as_detection(r)) continue;
+    ins.reset();
+    ins.bind(r.history.object_id).bind(r.measured.ra).bind(r.measured.dec).bind(exposure_id);
+    if (Status s = ins.run(); !s) return s.with_context("storing the object of " + r.candidate_id);
+  }
+  return Status::ok();
+}
+
+// Before replacing an exposure's candidates: take back what they added to objects.
+Status unstore_objects(sqlite3* db, const std::string& exposure_id) {
+  Stmt dec(db,
+           "UPDATE objects SET n_detections = n_detections - 1 WHERE object_id IN "
+           "(SELECT object_id FROM candidates WHERE exposure_id = ? AND object_id IS NOT NULL "
+           "AND fake_index IS NULL AND route != 'rejected')");
+  if (Status s = dec.bind(exposure_id).run(); !s) return s;
+  Stmt del(db, "DELETE FROM objects WHERE n_detections <= 0");
+  return del.run();
+}
+
 Status migrate(sqlite3* db) {
   Transaction tx(db);
   if (!tx.status()) return tx.status();
@@ -275,6 +361,12 @@ Status migrate(sqlite3* db) {
       return s.with_context("migrating schema 1 -> 2");
   }
   if (Status s = exec(db, kSchemaV2); !s) return s.with_context("creating schema 2");
+  if (version == 1 || version == 2) {
+    for (const char* column : kV3Columns)
+      if (Status s = exec(db, (std::string("ALTER TABLE ") + column).c_str()); !s)
+        return s.with_context("migrating schema " + std::to_string(version) + " -> 3");
+  }
+  if (Status s = exec(db, kSchemaV3); !s) return s.with_context("creating schema 3");
   if (version < kSchemaVersion) {
     Stmt del(db, "DELETE FROM schema_version");
     if (Status s = del.run(); !s) return s;
@@ -395,17 +487,21 @@ Status SqliteStore::finish_science(const std::string& exposure_id, const Exposur
   Transaction tx(writer_);
   if (!tx.status()) return tx.status().with_context("storing candidates of " + exposure_id);
   {
+    if (Status s = unstore_objects(writer_, exposure_id); !s)
+      return s.with_context("replacing the objects of " + exposure_id);
     Stmt del(writer_, "DELETE FROM candidates WHERE exposure_id = ?");
     if (Status s = del.bind(exposure_id).run(); !s)
       return s.with_context("replacing candidates of " + exposure_id);
   }
   Stmt ins(writer_,
            "INSERT INTO candidates (candidate_id, exposure_id, idx, x, y, ra, dec, flux, flux_err, "
-           "snr, mag, mag_err, "
-           "fwhm, elongation, fwhm_ratio, negative_fraction, sharpness, ref_distance, ref_mag, "
-           "npix, on_mask, "
-           "real_bogus, route, route_reason, fake_index) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, "
-           "?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+           "snr, mag, mag_err, fwhm, elongation, fwhm_ratio, negative_fraction, sharpness, "
+           "ref_distance, ref_mag, npix, on_mask, real_bogus, route, route_reason, fake_index, "
+           "object_id, model_version, class, p_supernova, p_variable, p_moving, p_nuclear, "
+           "p_artefact, anomaly, host_ra, host_dec, host_offset, host_radius, host_mag, "
+           "ref_point_source, motion, tracklet, anomaly_features) VALUES (?, ?, ?, ?, ?, ?, ?, ?, "
+           "?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, "
+           "?, ?, ?, ?, ?, ?)");
   if (!ins.status()) return ins.status();
   for (const RoutedCandidate& r : candidates) {
     const Candidate& c = r.measured;
@@ -424,19 +520,41 @@ Status SqliteStore::finish_science(const std::string& exposure_id, const Exposur
       ins.bind(c.fake_index);
     else
       ins.bind_null();
+    if (r.history.object_id.empty())
+      ins.bind_null();
+    else
+      ins.bind(r.history.object_id);
+    ins.bind(r.model_version).bind(std::string(class_name(r.classes.best())));
+    for (double p : r.classes.p) ins.bind(p);
+    ins.bind(r.anomaly);
+    if (c.host_radius > 0)
+      ins.bind(c.host_ra).bind(c.host_dec).bind(c.host_offset).bind(c.host_radius).bind(c.host_mag);
+    else
+      ins.bind_null().bind_null().bind_null().bind_null().bind_null();
+    ins.bind(c.ref_point_source).bind(r.history.motion_arcsec_per_hour);
+    std::string tracklet;
+    for (const TrackletPoint& p : r.history.tracklet)
+      tracklet += (tracklet.empty() ? "" : ",") + p.candidate_id;
+    ins.bind(tracklet);
+    if (r.anomaly_features.empty())
+      ins.bind_null();
+    else
+      ins.bind_blob(r.anomaly_features.data(), r.anomaly_features.size() * sizeof(double));
     if (Status s = ins.run(); !s) return s.with_context("storing candidate " + r.candidate_id);
   }
+  if (Status s = store_objects(writer_, exposure_id, candidates); !s) return s;
   if (Status s = store_cutouts(writer_, exposure_id, candidates); !s) return s;
   if (Status s = queue_subjects(writer_, candidates, outcome.finished_unix); !s) return s;
   if (Status s = store_fakes(writer_, exposure_id, fakes); !s) return s;
   Stmt upd(writer_,
            "UPDATE exposures SET state = 'done', finished_unix = ?, method = ?, n_candidates = ?, "
-           "noise_ratio = ?, "
+           "noise_ratio = ?, limiting_mag = ?, "
            "reject_reason = NULL, error = NULL WHERE exposure_id = ?");
   upd.bind(outcome.finished_unix)
       .bind(outcome.method)
       .bind(int64_t(candidates.size()))
-      .bind(outcome.noise_ratio);
+      .bind(outcome.noise_ratio)
+      .bind(outcome.limiting_mag);
   if (Status s = upd.bind(exposure_id).run(); !s)
     return s.with_context("marking " + exposure_id + " done");
   if (sqlite3_changes(writer_) != 1)
@@ -558,6 +676,63 @@ Result<CutoutTriplet> SqliteStore::cutouts_of(const std::string& candidate_id) {
     std::memcpy(out->data(), bytes.data(), bytes.size());
   }
   return t;
+}
+
+Result<std::vector<PreviousDetection>> SqliteStore::detections_in(const std::string& field, int ccd,
+                                                                 double mjd_from, double mjd_to) {
+  std::lock_guard lock(read_mutex_);
+  Stmt q(reader_,
+         "SELECT c.object_id, c.candidate_id, e.exposure_id, e.band, e.mjd_obs, c.ra, c.dec, "
+         "c.flux, c.flux_err, c.snr, c.mag, c.mag_err, c.real_bogus FROM exposures e "
+         "JOIN candidates c ON c.exposure_id = e.exposure_id "
+         "WHERE e.field = ? AND e.ccd = ? AND e.mjd_obs >= ? AND e.mjd_obs < ? AND e.state = 'done' "
+         "AND c.object_id IS NOT NULL AND c.fake_index IS NULL AND c.route != 'rejected'");
+  q.bind(field).bind(ccd).bind(mjd_from).bind(mjd_to);
+  std::vector<PreviousDetection> out;
+  while (q.step()) {
+    PreviousDetection p;
+    p.object_id = q.text(0), p.candidate_id = q.text(1), p.exposure_id = q.text(2), p.band = q.text(3);
+    int col = 4;
+    for (double* v : {&p.mjd, &p.ra, &p.dec, &p.flux, &p.flux_err, &p.snr, &p.mag, &p.mag_err, &p.real_bogus})
+      *v = q.real(col++);
+    out.push_back(std::move(p));
+  }
+  if (!q.status()) return q.status().with_context("reading detections of field " + field);
+  return out;
+}
+
+Result<std::vector<ExposureCoverage>> SqliteStore::coverage_of(const std::string& field, int ccd,
+                                                              double mjd_from, double mjd_to) {
+  std::lock_guard lock(read_mutex_);
+  Stmt q(reader_,
+         "SELECT exposure_id, band, mjd_obs, limiting_mag FROM exposures WHERE field = ? AND ccd = ? "
+         "AND mjd_obs >= ? AND mjd_obs < ? AND state = 'done' AND kind = 'science' ORDER BY mjd_obs");
+  q.bind(field).bind(ccd).bind(mjd_from).bind(mjd_to);
+  std::vector<ExposureCoverage> out;
+  while (q.step()) {
+    const double limit = q.real(3);
+    out.push_back({q.text(0), q.text(1), q.real(2), std::isfinite(limit) ? limit : 0.0});
+  }
+  if (!q.status()) return q.status().with_context("reading the exposures of field " + field);
+  return out;
+}
+
+Result<std::vector<std::vector<double>>> SqliteStore::anomaly_rows(double since_unix, int limit) {
+  std::lock_guard lock(read_mutex_);
+  Stmt q(reader_,
+         "SELECT c.anomaly_features FROM candidates c JOIN exposures e USING (exposure_id) "
+         "WHERE e.finished_unix >= ? AND c.fake_index IS NULL AND c.anomaly_features IS NOT NULL "
+         "ORDER BY c.rowid DESC LIMIT ?");
+  q.bind(since_unix).bind(limit);
+  std::vector<std::vector<double>> rows;
+  while (q.step()) {
+    std::string bytes = q.blob(0);
+    std::vector<double> row(bytes.size() / sizeof(double));
+    std::memcpy(row.data(), bytes.data(), row.size() * sizeof(double));
+    rows.push_back(std::move(row));
+  }
+  if (!q.status()) return q.status().with_context("reading anomaly features");
+  return rows;
 }
 
 Result<NightData> SqliteStore::night_data(double from_unix, double to_unix) {

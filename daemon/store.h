@@ -12,6 +12,7 @@
 
 #include "candidate.h"
 #include "classes.h"
+#include "association.h"
 #include "history.h"
 #include "envelope.h"
 #include "rejection.h"
@@ -52,6 +53,7 @@ struct SubjectSeed {
   bool training = false;
   std::string truth;          // "real" or "bogus" for training subjects
   std::string truth_note;     // what it was, in words for the volunteer
+  bool anomalous = false;     // routed to review for being unusual: shown sooner
 };
 
 // A candidate as routed, ready to store and publish.
@@ -61,13 +63,21 @@ struct RoutedCandidate {
   Candidate measured;        // measured.fake_index >= 0: an injected fake
   Route route = Route::kReview;
   std::string route_reason;
+  bool anomalous = false;     // routed to review by the anomaly threshold
   std::string model_version;  // of the real/bogus model that scored it
   CandidateHistory history;   // its object and that object's past
   ClassProbabilities classes;
   double anomaly = 0;         // 0 (ordinary) .. 1 (most unusual among recent candidates)
+  std::vector<double> anomaly_features;  // what `anomaly` was computed from; kept for refits
   std::shared_ptr<const CutoutTriplet> cutouts;  // stored when set
   std::optional<SubjectSeed> subject;            // queued for volunteers when set
 };
+
+// Whether a stored candidate is a detection later ones are matched against:
+// injected fakes and archived artefacts are not.
+inline bool counts_as_detection(const RoutedCandidate& r) {
+  return r.measured.fake_index < 0 && r.route != Route::kRejected;
+}
 
 // A synthetic source injected into a science exposure, and what recovered it.
 struct FakeRow {
@@ -98,6 +108,7 @@ struct ExposureOutcome {
   std::string method;
   double noise_ratio = 0;
   double finished_unix = 0;
+  double limiting_mag = 0;  // 5-sigma, of the difference image; 0 when unmeasured
 };
 
 // What the night report reads: exposures received in a window, their
@@ -148,6 +159,17 @@ class Store {
   virtual Result<std::vector<RoutedCandidate>> candidates_of(const std::string& exposure_id) = 0;
   // The stored stamps of a candidate; kNotFound when it has none.
   virtual Result<CutoutTriplet> cutouts_of(const std::string& candidate_id) = 0;
+
+  // What association needs for an exposure of (field, ccd): earlier
+  // detections (counts_as_detection) and done science exposures with mjd_obs
+  // in [mjd_from, mjd_to), any band.
+  virtual Result<std::vector<PreviousDetection>> detections_in(const std::string& field, int ccd,
+                                                               double mjd_from, double mjd_to) = 0;
+  virtual Result<std::vector<ExposureCoverage>> coverage_of(const std::string& field, int ccd,
+                                                            double mjd_from, double mjd_to) = 0;
+  // The anomaly features of the newest `limit` candidates stored since
+  // `since_unix` (injected fakes excluded), to refit the anomaly score.
+  virtual Result<std::vector<std::vector<double>>> anomaly_rows(double since_unix, int limit) = 0;
 };
 
 // SQLite in WAL mode (synchronous=FULL, busy timeout): one writing connection
@@ -176,6 +198,11 @@ class SqliteStore final : public Store {
   Result<std::vector<ExposureRow>> recent_exposures(int limit) override;
   Result<std::vector<RoutedCandidate>> candidates_of(const std::string& exposure_id) override;
   Result<CutoutTriplet> cutouts_of(const std::string& candidate_id) override;
+  Result<std::vector<PreviousDetection>> detections_in(const std::string& field, int ccd,
+                                                       double mjd_from, double mjd_to) override;
+  Result<std::vector<ExposureCoverage>> coverage_of(const std::string& field, int ccd,
+                                                    double mjd_from, double mjd_to) override;
+  Result<std::vector<std::vector<double>>> anomaly_rows(double since_unix, int limit) override;
 
   // Exposures received in [from_unix, to_unix) and what became of them.
   Result<NightData> night_data(double from_unix, double to_unix);

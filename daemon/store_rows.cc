@@ -1,5 +1,7 @@
 #include "store_rows.h"
 
+#include <cmath>
+
 namespace blink {
 
 const char* const kCandidateColumns =
@@ -7,8 +9,11 @@ const char* const kCandidateColumns =
     "c.fwhm, "
     "c.elongation, c.fwhm_ratio, c.negative_fraction, c.sharpness, c.ref_distance, c.ref_mag, "
     "c.npix, c.on_mask, "
-    "c.real_bogus, c.route, c.route_reason, c.fake_index";
-const int kCandidateColumnCount = 24;
+    "c.real_bogus, c.route, c.route_reason, c.fake_index, "
+    "c.object_id, c.model_version, c.p_supernova, c.p_variable, c.p_moving, c.p_nuclear, "
+    "c.p_artefact, c.anomaly, c.host_ra, c.host_dec, c.host_offset, c.host_radius, c.host_mag, "
+    "c.ref_point_source, c.motion";
+const int kCandidateColumnCount = 39;
 
 RoutedCandidate read_candidate(const Stmt& s, int col) {
   RoutedCandidate r;
@@ -26,6 +31,22 @@ RoutedCandidate read_candidate(const Stmt& s, int col) {
   r.route_reason = s.text(col++);
   c.fake_index = s.is_null(col) ? -1 : int(s.integer(col));
   ++col;
+  r.history.object_id = s.text(col++);
+  r.history.new_object = false;  // the stored row does not say; its past is not re-read here
+  r.model_version = s.text(col++);
+  for (double& p : r.classes.p) {
+    p = s.real(col++);
+    if (!std::isfinite(p)) p = 0;  // rows from before schema 3
+  }
+  r.anomaly = s.real(col++);
+  if (!std::isfinite(r.anomaly)) r.anomaly = 0;
+  for (double* v : {&c.host_ra, &c.host_dec, &c.host_offset, &c.host_radius, &c.host_mag}) {
+    *v = s.real(col++);
+    if (!std::isfinite(*v)) *v = 0;
+  }
+  if (c.host_radius <= 0) c.host_mag = 99;
+  c.ref_point_source = s.integer(col++) != 0;
+  r.history.motion_arcsec_per_hour = s.real(col++);
   return r;
 }
 
@@ -33,6 +54,9 @@ const char* const kCandidateRowColumns =
     "c.candidate_id, c.idx, c.x, c.y, c.ra, c.dec, c.flux, c.flux_err, c.snr, c.mag, c.mag_err, "
     "c.fwhm, c.elongation, c.fwhm_ratio, c.negative_fraction, c.sharpness, c.ref_distance, "
     "c.ref_mag, c.npix, c.on_mask, c.real_bogus, c.route, c.route_reason, c.fake_index, "
+    "c.object_id, c.model_version, c.p_supernova, c.p_variable, c.p_moving, c.p_nuclear, "
+    "c.p_artefact, c.anomaly, c.host_ra, c.host_dec, c.host_offset, c.host_radius, c.host_mag, "
+    "c.ref_point_source, c.motion, "
     "e.exposure_id, e.kind, e.field, e.band, e.ccd, e.mjd_obs, e.exptime_s, e.method";
 const int kCandidateRowColumnCount = kCandidateColumnCount + 8;
 

@@ -24,9 +24,15 @@ bool WorkerPool::submit(Job job) {
   const bool reference = job.envelope.kind == ExposureKind::kReference;
   const ReferenceKey key = job.key();
   const uint64_t seq = job.seq;
-  if (reference) key_order_.reference_queued(key, seq);
+  if (reference)
+    key_order_.reference_queued(key, seq);
+  else
+    key_order_.science_queued(key, seq);
   if (!queue_.push(job)) {
-    if (reference) key_order_.reference_finished(key, seq);
+    if (reference)
+      key_order_.reference_finished(key, seq);
+    else
+      key_order_.science_finished(key, seq);
     return false;
   }
   metrics_.set_queue_depth(queue_.size());
@@ -55,6 +61,8 @@ size_t WorkerPool::abandon_queued() {
   for (const Job& job : dropped)
     if (job.envelope.kind == ExposureKind::kReference)
       key_order_.reference_finished(job.key(), job.seq);
+    else
+      key_order_.science_finished(job.key(), job.seq);
   metrics_.set_queue_depth(queue_.size());
   return dropped.size();
 }

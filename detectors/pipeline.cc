@@ -14,8 +14,40 @@
 #include "zogy.h"
 #include "realbogus.h"
 #include "stage_timer.h"
+#include "host.h"
+#include "source_grid.h"
 
 namespace blink {
+
+namespace {
+
+// The median over a grid of unmasked positions of a point source's flux
+// error, as the method measures it, turned into a 5-sigma magnitude.
+double limiting_magnitude(const DifferenceImage& d, const Subtraction& sub, double correlation,
+                          double magzp) {
+  constexpr int kGrid = 9;
+  const int w = d.diff.width, h = d.diff.height;
+  const uint8_t skip = kMaskEdge | kMaskNoData;
+  std::vector<double> errors;
+  for (int gy = 1; gy < kGrid; ++gy)
+    for (int gx = 1; gx < kGrid; ++gx) {
+      const int x = gx * w / kGrid, y = gy * h / kGrid;
+      if (d.mask.at(x, y) & skip) continue;
+      double err = 0;
+      if (!sub.flux_err.empty()) {
+        err = sub.flux_err.at(x, y) * correlation;
+      } else {
+        PsfFlux f = psf_fit_flux(d.diff, d.variance, &d.mask, skip, x, y, d.psf_fwhm);
+        if (f.ok) err = f.error * correlation * sub.aperture_correction / d.flux_scale;
+      }
+      if (err > 0 && std::isfinite(err)) errors.push_back(err);
+    }
+  if (errors.empty()) return 0;
+  std::nth_element(errors.begin(), errors.begin() + errors.size() / 2, errors.end());
+  return magzp - 2.5 * std::log10(5.0 * errors[errors.size() / 2]);
+}
+
+}  // namespace
 
 DifferencePipeline::DifferencePipeline(PipelineOptions options) : options_(options) {}
 DifferencePipeline::~DifferencePipeline() = default;
@@ -32,44 +64,6 @@ Result<std::shared_ptr<const PreparedReference>> DifferencePipeline::prepare_ref
   return std::shared_ptr<const PreparedReference>(std::move(ref));
 }
 
-namespace {
-
-// Index of reference catalogue positions for nearest-source queries.
-class SourceGrid {
- public:
-  SourceGrid(const std::vector<Source>& sources, int w, int h) : sources_(sources) {
-    gx_ = w / kCell + 1, gy_ = h / kCell + 1;
-    cells_.resize(size_t(gx_) * gy_);
-    for (size_t i = 0; i < sources.size(); ++i) {
-      int bx = std::clamp(int(sources[i].x) / kCell, 0, gx_ - 1), by = std::clamp(int(sources[i].y) / kCell, 0, gy_ - 1);
-      cells_[size_t(by) * gx_ + bx].push_back(int(i));
-    }
-  }
-  // Nearest source within two cells, or -1.
-  int nearest(double x, double y, double& dist) const {
-    int bx = std::clamp(int(x) / kCell, 0, gx_ - 1), by = std::clamp(int(y) / kCell, 0, gy_ - 1);
-    int best = -1;
-    dist = 1e9;
-    for (int dy = -2; dy <= 2; ++dy)
-      for (int dx = -2; dx <= 2; ++dx) {
-        int cx = bx + dx, cy = by + dy;
-        if (cx < 0 || cy < 0 || cx >= gx_ || cy >= gy_) continue;
-        for (int i : cells_[size_t(cy) * gx_ + cx]) {
-          double d = std::hypot(sources_[i].x - x, sources_[i].y - y);
-          if (d < dist) dist = d, best = i;
-        }
-      }
-    return best;
-  }
-
- private:
-  static constexpr int kCell = 16;
-  const std::vector<Source>& sources_;
-  int gx_, gy_;
-  std::vector<std::vector<int>> cells_;
-};
-
-}  // namespace
 
 Result<DifferenceResult> DifferencePipeline::process(const FitsImage& science, const PreparedReference& reference,
                                                       const Mask* bad_pixels, uint64_t fake_seed) const {
@@ -150,6 +144,7 @@ Result<DifferenceResult> DifferencePipeline::process(const FitsImage& science, c
 
   // 5. Measurement, sky positions and context from the reference catalogue.
   SourceGrid ref_grid(ref.sources, ref.image.width, ref.image.height);
+  const ReferenceContext ref_context{ref.sources, ref_grid, ref.psf.fwhm, map, ref.magzp};
 #pragma omp parallel for num_threads(threads) schedule(dynamic, 8)
   for (size_t i = 0; i < cands.size(); ++i) {
     Candidate& c = cands[i];
@@ -168,6 +163,7 @@ Result<DifferenceResult> DifferencePipeline::process(const FitsImage& science, c
       c.ref_distance = dist;
       c.ref_mag = ref.sources[j].flux > 0 ? ref.magzp - 2.5 * std::log10(ref.sources[j].flux) : 99;
     }
+    associate_host(c, rx, ry, ref_context);
     if (c.flux > 0) {
       c.mag = sci.magzp - 2.5 * std::log10(c.flux);
       c.mag_err = 1.0857 * c.flux_err / c.flux;
@@ -182,7 +178,16 @@ Result<DifferenceResult> DifferencePipeline::process(const FitsImage& science, c
     if (sci.wcs->to_sky(px, sky)) {
       for (size_t i = 0; i < cands.size(); ++i) cands[i].ra = sky[i].ra, cands[i].dec = sky[i].dec;
     }
+    px.clear();
+    for (const Candidate& c : cands)
+      if (c.host_radius > 0) px.push_back({c.host_x, c.host_y});
+    if (!px.empty() && sci.wcs->to_sky(px, sky)) {
+      size_t k = 0;
+      for (Candidate& c : cands)
+        if (c.host_radius > 0) c.host_ra = sky[k].ra, c.host_dec = sky[k].dec, ++k;
+    }
   }
+  result.limiting_mag = limiting_magnitude(d, *sub, s.correlation, sci.magzp);
   timer.mark("measure");
 
   for (Candidate& c : cands) c.real_bogus = heuristic_real_bogus(c);

@@ -41,6 +41,9 @@ struct DifferenceResult {
   StageTimings timings;
   std::string method;          // which subtraction method ran
   double noise_ratio = 0;      // measured / expected noise of the difference image
+  // 5-sigma point-source limit of the difference image (median over the
+  // frame): what a non-detection at a position rules out. 0 when unmeasured.
+  double limiting_mag = 0;
   double science_fwhm = 0;     // pixels
   double reference_fwhm = 0;   // pixels
   int matched_stars = 0;       // stars matched between the images for the alignment

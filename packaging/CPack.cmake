@@ -7,8 +7,7 @@
 #   /lib/systemd/system/blinkd.service       ExecStart=/usr/bin/blinkd
 #   /etc/blink/blink.toml                    a conffile (dpkg keeps local edits)
 # Depends is worked out by dpkg-shlibdeps from the binaries (package dpkg-dev).
-# There is no real/bogus model file yet (a later issue); the package ships
-# what exists.
+#   /usr/share/blink/models/realbogus-default.json   the default real/bogus model
 #
 # The unit and the configuration go to absolute system paths. They are
 # EXCLUDE_FROM_ALL so a plain `cmake --install build --prefix DIR` (a

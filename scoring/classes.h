@@ -26,3 +26,16 @@ struct ClassProbabilities {
 };
 
 }  // namespace blink
+
+namespace blink {
+
+// The class probabilities of a candidate whose real_bogus is a calibrated
+// probability of being real: artefact takes 1 - real_bogus, and the
+// astrophysical classes share real_bogus by how well the context fits each
+// (a star under it: variable; a galaxy's centre: nuclear; off a galaxy or
+// hostless and new: supernova-like; a linked motion or absent from deep
+// earlier exposures tonight: moving). The weights are likelihood ratios in
+// words, not a fit; tests/test_classes.cc checks each rule on its own.
+ClassProbabilities classify(const Candidate& c, const CandidateHistory& history);
+
+}  // namespace blink

@@ -10,7 +10,7 @@
 namespace blink {
 
 struct PreviousDetection {
-  std::string candidate_id, exposure_id, band;
+  std::string object_id, candidate_id, exposure_id, band;
   double mjd = 0;
   double ra = 0, dec = 0;      // degrees
   double flux = 0, flux_err = 0, snr = 0;
@@ -40,9 +40,10 @@ struct CandidateHistory {
   bool new_object = true;
   std::vector<PreviousDetection> detections;  // oldest first, within the look-back
   std::vector<NonDetection> non_detections;   // oldest first, within the look-back
-  // Earlier exposures of this field tonight that covered the position (and
-  // what they saw elsewhere that might be this object moving).
-  int covered_tonight = 0;
+  // Earlier exposures of this field tonight deep enough to have seen the
+  // object that did not detect it (a static transient would have shown).
+  int missed_tonight = 0;
+  // Detections tonight at other positions that a moving object explains.
   std::vector<TrackletPoint> tracklet;  // linked detections, oldest first
   double motion_arcsec_per_hour = 0;    // from the tracklet, 0 when none
 };

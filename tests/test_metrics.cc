@@ -68,7 +68,8 @@ TEST_CASE("metrics: labels come from closed sets, never from ids") {
   m.candidates_routed(Route::kReview, 3);
   m.stage_duration("align", 0.2);
   const std::set<std::string> allowed = {"kind",    "reason",  "route", "stage", "version",
-                                          "le",      "answer",  "subject", "verdict", "model"};
+                                          "le",      "answer",  "subject", "verdict", "model",
+                                          "class",   "surface"};
   std::regex label(R"re(([a-z_]+)=")re");
   const std::string text = scrape(m);
   for (auto it = std::sregex_iterator(text.begin(), text.end(), label);

@@ -55,7 +55,8 @@ TEST_CASE("package: cpack builds a .deb with the binaries, unit, configuration a
   INFO(contents);
   for (const char* path : {"./usr/bin/blinkd", "./usr/bin/blink-sim", "./usr/bin/blinkctl",
                            "./lib/systemd/system/blinkd.service", "./etc/blink/blink.toml",
-                           "./usr/share/blink/web/index.html", "./usr/share/doc/blink/README.md"}) {
+                           "./usr/share/blink/web/index.html", "./usr/share/doc/blink/README.md",
+                           "./usr/bin/blink-train", "./usr/share/blink/models/realbogus-default.json"}) {
     CHECK_THAT(contents, Catch::Contains(std::string(path) + "\n"));
   }
   // Nothing from a developer's tree: no tests, benchmark or headers.

@@ -58,6 +58,17 @@ class FailingStore final : public Store {
     return real_.candidates_of(id);
   }
   Result<CutoutTriplet> cutouts_of(const std::string& id) override { return real_.cutouts_of(id); }
+  Result<std::vector<PreviousDetection>> detections_in(const std::string& f, int ccd, double a,
+                                                       double b) override {
+    return real_.detections_in(f, ccd, a, b);
+  }
+  Result<std::vector<ExposureCoverage>> coverage_of(const std::string& f, int ccd, double a,
+                                                    double b) override {
+    return real_.coverage_of(f, ccd, a, b);
+  }
+  Result<std::vector<std::vector<double>>> anomaly_rows(double since, int limit) override {
+    return real_.anomaly_rows(since, limit);
+  }
 
  private:
   Store& real_;
@@ -189,7 +200,7 @@ struct Rig {
   TempDir tmp;
   ServiceOptions options;
   MemorySink sink;
-  Router router{{0.8, 0.2}};
+  Router router{RoutingThresholds{0.8, 0.2}};
   std::unique_ptr<Spool> spool;
   std::unique_ptr<SqliteStore> store;
   std::unique_ptr<ReferenceCache> references;

@@ -206,7 +206,7 @@ TEST_CASE("store: the database is in WAL mode, versioned and passes integrity_ch
   auto store = open_store(tmp);
   REQUIRE(store->admit(envelope("e1"), 100));
   CHECK(std::filesystem::exists(tmp.path() / "blink.db-wal"));
-  CHECK(SqliteStore::schema_version() == 2);
+  CHECK(SqliteStore::schema_version() == 3);
   CHECK(store->integrity_check());
 }
 
@@ -224,7 +224,27 @@ TEST_CASE("store: a version-1 database is migrated and keeps its candidates") {
   const char* downgrade =
       "DROP TABLE cutouts; DROP TABLE fakes; DROP TABLE subjects; DROP TABLE volunteers; "
       "DROP TABLE votes; DROP TABLE discoverers; "
-      "ALTER TABLE candidates DROP COLUMN fake_index; UPDATE schema_version SET version = 1;";
+      "ALTER TABLE candidates DROP COLUMN fake_index; UPDATE schema_version SET version = 1; "
+      // and none of version 3's objects and columns
+      "DROP TABLE objects; DROP INDEX candidates_by_object; ALTER TABLE exposures DROP COLUMN limiting_mag; "
+      "ALTER TABLE candidates DROP COLUMN object_id; "
+      "ALTER TABLE candidates DROP COLUMN model_version; "
+      "ALTER TABLE candidates DROP COLUMN class; "
+      "ALTER TABLE candidates DROP COLUMN p_supernova; "
+      "ALTER TABLE candidates DROP COLUMN p_variable; "
+      "ALTER TABLE candidates DROP COLUMN p_moving; "
+      "ALTER TABLE candidates DROP COLUMN p_nuclear; "
+      "ALTER TABLE candidates DROP COLUMN p_artefact; "
+      "ALTER TABLE candidates DROP COLUMN anomaly; "
+      "ALTER TABLE candidates DROP COLUMN host_ra; "
+      "ALTER TABLE candidates DROP COLUMN host_dec; "
+      "ALTER TABLE candidates DROP COLUMN host_offset; "
+      "ALTER TABLE candidates DROP COLUMN host_radius; "
+      "ALTER TABLE candidates DROP COLUMN host_mag; "
+      "ALTER TABLE candidates DROP COLUMN ref_point_source; "
+      "ALTER TABLE candidates DROP COLUMN motion; "
+      "ALTER TABLE candidates DROP COLUMN tracklet; "
+      "ALTER TABLE candidates DROP COLUMN anomaly_features;";
   char* err = nullptr;
   CHECK(sqlite3_exec(db, downgrade, nullptr, nullptr, &err) == SQLITE_OK);
   if (err) FAIL(err);
@@ -237,9 +257,16 @@ TEST_CASE("store: a version-1 database is migrated and keeps its candidates") {
   CHECK((*rows)[0].measured.fake_index == -1);
   REQUIRE(store->admit(envelope("e2"), 120));
   auto c = candidates("e2", 1);
-  c[0].subject = SubjectSeed{0.5, false, "", ""};
+  c[0].subject = SubjectSeed{0.5, false, "", "", false};
+  c[0].history.object_id = "e1:0";
+  c[0].classes.p = {0.7, 0.1, 0.1, 0.05, 0.05};
   CHECK(store->finish_science("e2", {"zogy", 1.0, 130}, c));
   CHECK(store->integrity_check());
+  // Version 3's columns and objects are there and written.
+  auto again = store->candidates_of("e2");
+  REQUIRE(again);
+  CHECK((*again)[0].history.object_id == "e1:0");
+  CHECK((*again)[0].classes.best() == CandidateClass::kSupernova);
 }
 
 TEST_CASE("store: a database from a newer blinkd is refused") {

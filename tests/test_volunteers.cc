@@ -81,7 +81,7 @@ struct Fixture {
       t->difference[40] = 50.f;
       t->science[0] = std::numeric_limits<float>::quiet_NaN();
       r.cutouts = t;
-      r.subject = SubjectSeed{prior, !truth.empty(), truth, truth.empty() ? "" : "It was " + truth};
+      r.subject = SubjectSeed{prior, !truth.empty(), truth, truth.empty() ? "" : "It was " + truth, false};
       cands.push_back(r);
       ids.push_back(r.candidate_id);
     }

@@ -14,9 +14,11 @@ packages=(
   wcslib-dev
   libsqlite3-dev sqlite3 libssl-dev
   libpng-dev  # daemon/png_writer: the cutout PNGs the volunteers' page shows
+  libavro-dev  # daemon/alert_avro, blink-listen: alert packets in Avro (ZTF's alert format)
   libtomlplusplus-dev
   nlohmann-json3-dev
   libcli11-dev
+  libxgboost-dev  # scoring/: the real/bogus model (gradient-boosted trees); blink-train
   libsystemd-dev systemd
   dpkg-dev  # cpack -G DEB: dpkg-shlibdeps works out the package's Depends
   # prometheus and promtool for tests/test_prometheus.cc. The tests run their own
