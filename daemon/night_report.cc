@@ -96,6 +96,9 @@ nlohmann::ordered_json night_summary(const NightData& night, const nlohmann::ord
   j["candidates"] = {{"alert", night.candidates[int(Route::kAlert)]},
                      {"review", night.candidates[int(Route::kReview)]},
                      {"rejected", night.candidates[int(Route::kRejected)]}};
+  nlohmann::ordered_json classes;
+  for (int k = 0; k < kNumClasses; ++k) classes[std::string(class_name(CandidateClass(k)))] = night.classes[k];
+  j["candidates_by_class"] = std::move(classes);
   auto lat = latencies(night);
   int over = 0;
   for (double s : lat) over += s > kLatencyBudgetSeconds ? 1 : 0;
@@ -173,6 +176,10 @@ std::string night_report_html(const std::string& night_label, const NightData& n
                            {{"alert", c["alert"].get<double>()},
                             {"review", c["review"].get<double>()},
                             {"archived", c["rejected"].get<double>()}});
+  std::vector<plot::Bar> by_class;
+  for (const auto& [name, n] : s["candidates_by_class"].items()) by_class.push_back({name, n.get<double>()});
+  h += "<h2>Candidates by class</h2>\n" +
+       plot::bar_chart_svg("Candidates by most probable class", "candidates", by_class);
   plot::Series curve{"recovered", {}, {}};
   for (const auto& b : fk["completeness_by_mag"]) {
     curve.x.push_back(b["mag"].get<double>());

@@ -759,6 +759,16 @@ Result<NightData> SqliteStore::night_data(double from_unix, double to_unix) {
   }
   {
     Stmt q(reader_,
+           "SELECT c.class, COUNT(*) FROM candidates c JOIN exposures e ON e.exposure_id = "
+           "c.exposure_id WHERE e.received_unix >= ? AND e.received_unix < ? AND c.fake_index "
+           "IS NULL AND c.class IS NOT NULL GROUP BY c.class");
+    q.bind(from_unix).bind(to_unix);
+    while (q.step())
+      if (auto c = parse_class(q.text(0))) night.classes[int(*c)] = int(q.integer(1));
+    if (!q.status()) return q.status().with_context("counting the night's candidates by class");
+  }
+  {
+    Stmt q(reader_,
            "SELECT f.mag, f.candidate_id IS NOT NULL, f.near_host FROM fakes f JOIN exposures e "
            "ON e.exposure_id = f.exposure_id WHERE e.received_unix >= ? AND e.received_unix < ?");
     q.bind(from_unix).bind(to_unix);

@@ -116,6 +116,7 @@ struct ExposureOutcome {
 struct NightData {
   std::vector<ExposureRow> exposures;
   int candidates[3] = {0, 0, 0};  // by Route, injected fakes excluded
+  int classes[kNumClasses] = {};  // by most probable class, injected fakes excluded
   struct Fake {
     double mag = 0;
     bool recovered = false;

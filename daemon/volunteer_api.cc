@@ -6,6 +6,7 @@
 #include <set>
 
 #include "http_query.h"
+#include "volunteer_requests.h"
 #include "vote_report.h"
 
 namespace blink {
@@ -24,34 +25,6 @@ HttpResponse from_status(const Status& s) {
     default:
       return HttpResponse::error(500, s.message());
   }
-}
-
-// The JSON object in the body, or the 400 to send.
-std::variant<nlohmann::json, HttpResponse> json_body(const HttpRequest& request) {
-  nlohmann::json j = nlohmann::json::parse(request.body, nullptr, false);
-  if (j.is_discarded()) return HttpResponse::error(400, "the body is not valid JSON");
-  if (!j.is_object()) return HttpResponse::error(400, "the body must be a JSON object");
-  return j;
-}
-
-// Text without control characters (newlines and tabs allowed in comments),
-// valid UTF-8 being nlohmann's job when it parsed the body.
-bool printable(const std::string& s, bool allow_newlines) {
-  for (unsigned char c : s) {
-    if (c == '\n' || c == '\t') {
-      if (!allow_newlines) return false;
-    } else if (c < 0x20 || c == 0x7f) {
-      return false;
-    }
-  }
-  return true;
-}
-
-std::string trim(const std::string& s) {
-  size_t a = s.find_first_not_of(" \t\n");
-  if (a == std::string::npos) return "";
-  size_t b = s.find_last_not_of(" \t\n");
-  return s.substr(a, b - a + 1);
 }
 
 HttpResponse method_not_allowed(const char* allowed) {
@@ -139,19 +112,9 @@ std::variant<VolunteerRow, HttpResponse> VolunteerApi::authenticate(const HttpRe
 }
 
 HttpResponse VolunteerApi::sign_up(const HttpRequest& request) {
-  auto body = json_body(request);
-  if (auto* bad = std::get_if<HttpResponse>(&body)) return *bad;
-  const auto& j = std::get<nlohmann::json>(body);
-  auto it = j.find("display_name");
-  if (it == j.end() || !it->is_string())
-    return HttpResponse::error(400, "display_name (a string) is required");
-  std::string name = trim(it->get<std::string>());
-  if (name.empty()) return HttpResponse::error(400, "display_name must not be empty");
-  if (name.size() > kMaxDisplayNameBytes)
-    return HttpResponse::error(400, "display_name is longer than " +
-                                        std::to_string(kMaxDisplayNameBytes) + " bytes");
-  if (!printable(name, false))
-    return HttpResponse::error(400, "display_name must not contain control characters");
+  auto parsed = parse_sign_up(request.body);
+  if (auto* bad = std::get_if<HttpResponse>(&parsed)) return *bad;
+  const std::string& name = std::get<SignUpRequest>(parsed).display_name;
   // Only well-formed sign-ups count: they are the ones that create accounts.
   if (auto r = limited(signups_per_address_, limits_.signups_per_address_per_hour,
                        request.remote_address, "sign-ups from your address"))
@@ -187,30 +150,10 @@ HttpResponse VolunteerApi::next(const VolunteerRow& volunteer, const HttpRequest
 }
 
 HttpResponse VolunteerApi::classify(const VolunteerRow& volunteer, const HttpRequest& request) {
-  auto body = json_body(request);
-  if (auto* bad = std::get_if<HttpResponse>(&body)) return *bad;
-  const auto& j = std::get<nlohmann::json>(body);
-  auto id = j.find("candidate_id");
-  if (id == j.end() || !id->is_string() || id->get<std::string>().empty())
-    return HttpResponse::error(400, "candidate_id (a string) is required");
-  auto answer_it = j.find("answer");
-  if (answer_it == j.end() || !answer_it->is_string())
-    return HttpResponse::error(400, "answer is required: \"real\", \"bogus\" or \"odd\"");
-  auto answer = parse_answer(answer_it->get<std::string>());
-  if (!answer)
-    return HttpResponse::error(400, "answer must be \"real\", \"bogus\" or \"odd\"; got \"" +
-                                        answer_it->get<std::string>().substr(0, 32) + "\"");
-  std::string comment;
-  if (auto c = j.find("comment"); c != j.end() && !c->is_null()) {
-    if (!c->is_string()) return HttpResponse::error(400, "comment must be a string");
-    comment = trim(c->get<std::string>());
-    if (comment.size() > kMaxCommentBytes)
-      return HttpResponse::error(
-          400, "comment is longer than " + std::to_string(kMaxCommentBytes) + " bytes");
-    if (!printable(comment, true))
-      return HttpResponse::error(400, "comment must not contain control characters");
-  }
-  auto out = service_.classify(volunteer, id->get<std::string>(), *answer, comment);
+  auto parsed = parse_classification(request.body);
+  if (auto* bad = std::get_if<HttpResponse>(&parsed)) return *bad;
+  const ClassificationRequest& r = std::get<ClassificationRequest>(parsed);
+  auto out = service_.classify(volunteer, r.candidate_id, r.answer, r.comment);
   if (!out) return from_status(out.status());
   return HttpResponse::json(201, *out);
 }

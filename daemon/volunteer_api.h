@@ -21,12 +21,10 @@
 
 #include "http_types.h"
 #include "rate_limiter.h"
+#include "volunteer_requests.h"
 #include "volunteer_service.h"
 
 namespace blink {
-
-inline constexpr size_t kMaxDisplayNameBytes = 60;
-inline constexpr size_t kMaxCommentBytes = 1000;
 
 // Requests per second (sign-ups per hour); 0 turns a limit off.
 struct RateLimits {

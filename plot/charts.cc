@@ -143,10 +143,13 @@ std::string histogram_svg(const std::string& title, const std::string& x_label,
     double xv = lo + (hi - lo) * i / 5;
     o << "<text x='" << px(xv) << "' y='" << H - B + 18 << "' text-anchor='middle'>"
       << round_text(xv) << "</text>\n";
-    double yv = peak * 1.1 * i / 5;
-    double y = H - B - (H - T - B) * i / 5;
-    o << "<text x='" << L - 6 << "' y='" << y + 4 << "' text-anchor='end'>" << std::lround(yv)
-      << "</text>\n";
+  }
+  // Counts are whole numbers: ticks at whole steps, never "1, 1, 2, 2".
+  const double top = peak * 1.1;
+  const int step = std::max(1, int(std::ceil(top / 5)));
+  for (int yv = 0; yv <= top; yv += step) {
+    const double y = H - B - (H - T - B) * yv / top;
+    o << "<text x='" << L - 6 << "' y='" << y + 4 << "' text-anchor='end'>" << yv << "</text>\n";
   }
   for (size_t m = 0; m < markers.size(); ++m) {
     const double x = px(std::clamp(markers[m].x, lo, hi));

@@ -95,6 +95,8 @@ TEST_CASE("night report: served as a page and as JSON from the store") {
     cands[i].index = i;
     cands[i].route = i == 0 ? Route::kAlert : Route::kReview;
     cands[i].route_reason = "test";
+    cands[i].classes.p = i == 0 ? std::array<double, kNumClasses>{0.8, 0.1, 0.05, 0.0, 0.05}
+                                : std::array<double, kNumClasses>{0.1, 0.0, 0.7, 0.0, 0.2};
   }
   std::vector<FakeRow> fakes = {{0, 1, 1, 100, 20.1, false, "n1:0"}, {1, 5, 5, 10, 22.6, false, ""}};
   REQUIRE((*store)->finish_science("n1", {"zogy", 1.02, now - 4}, cands, fakes));
@@ -110,6 +112,9 @@ TEST_CASE("night report: served as a page and as JSON from the store") {
   CHECK(j["night"] == "2026-11-23");
   CHECK(j["exposures"]["done"] == 1);
   CHECK(j["candidates"]["alert"] == 1);
+  CHECK(j["candidates_by_class"]["supernova"] == 1);
+  CHECK(j["candidates_by_class"]["moving"] == 1);
+  CHECK(j["candidates_by_class"]["artefact"] == 0);
   CHECK(j["fakes"]["recovered"] == 1);
   CHECK(j["latency_seconds"]["p50"].get<double>() == Approx(6));
 

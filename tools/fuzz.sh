@@ -12,7 +12,7 @@ CC=clang-14 CXX=clang++-14 cmake -S . -B build-fuzz -DBLINK_FUZZ=ON -DCMAKE_BUIL
 cmake --build build-fuzz -j2
 mkdir -p build-fuzz/findings
 status=0
-for target in fuzz_envelope fuzz_fits fuzz_http_query; do
+for target in fuzz_envelope fuzz_fits fuzz_http_query fuzz_request_bodies; do
   name="${target#fuzz_}"
   work="build-fuzz/corpus/$name"
   mkdir -p "$work"

@@ -316,6 +316,38 @@ async function run(opts, browser, artefacts) {
   assertNoProblems();
   log("My page and account deletion work");
   await context.close();
+  await nightReport(opts, browser);
+}
+
+// The operators' night report renders in a browser: its plots are SVG drawn by
+// Blink, nothing is fetched from elsewhere, the page obeys the CSP.
+async function nightReport(opts, browser) {
+  const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, deviceScaleFactor: 1 });
+  const page = await context.newPage();
+  page.setDefaultTimeout(TIMEOUT_MS);
+  const problems = [];
+  const outside = [];
+  page.on("pageerror", (e) => problems.push("uncaught error in the night report: " + e.message));
+  page.on("console", (m) => {
+    if (m.type() === "error" && /Content Security Policy/i.test(m.text())) problems.push("CSP violation: " + m.text());
+  });
+  page.on("request", (r) => { if (!r.url().startsWith(opts.baseUrl) && !r.url().startsWith("data:")) outside.push(r.url()); });
+  const response = await page.goto(opts.baseUrl + "/reports/night", { waitUntil: "load" });
+  check(response && response.status() === 200, `GET /reports/night answered ${response && response.status()}`);
+  const svgs = await page.locator("svg").count();
+  check(svgs >= 3, `the night report shows ${svgs} plots, expected at least 3`);
+  const text = await page.locator("body").innerText();
+  check(/exposures/i.test(text) && /candidates/i.test(text), "the night report does not mention exposures and candidates");
+  check(outside.length === 0, "the night report fetched from elsewhere: " + outside.join(", "));
+  check(problems.length === 0, problems.join("; "));
+  if (opts.screenshot) {
+    const shot = opts.screenshot.replace(/(\.png)?$/, "-night-report.png");
+    await page.screenshot({ path: shot, fullPage: true });
+    log(`night report renders (${svgs} plots; screenshot ${shot})`);
+  } else {
+    log(`night report renders (${svgs} plots)`);
+  }
+  await context.close();
 }
 
 async function main() {
