@@ -374,7 +374,8 @@ bool is_operator_path(std::string_view path) {
   // Percent-encoded letters would reach the same handler only after decoding,
   // which the API does not do; still, refuse anything encoded under /api/v1/ here.
   if (p.rfind("/api/v1/", 0) == 0 && p.find('%') != std::string::npos) return true;
-  return p == "/api/v1/reload" || p.rfind("/api/v1/export/", 0) == 0 || p == "/api/v1/export";
+  return p == "/api/v1/reload" || p.rfind("/api/v1/export/", 0) == 0 || p == "/api/v1/export" ||
+         p.rfind("/api/v1/volunteers/", 0) == 0;
 }
 
 fs::path resolve_web_root(const std::string& configured) {

@@ -42,6 +42,7 @@ std::optional<HttpResponse> VolunteerApi::handle(const HttpRequest& request) {
   const std::string& m = request.method;
   const bool ours = rest == "volunteers" || rest.rfind("cutouts/", 0) == 0 ||
                     rest.rfind("reports/votes", 0) == 0 || rest == "export/classifications.csv" ||
+                    rest.rfind("volunteers/", 0) == 0 ||
                     rest == "next" || rest == "classifications" || rest == "me";
   if (!ours) return std::nullopt;
   if (auto r = limited(per_address_, limits_.per_address, request.remote_address,
@@ -62,6 +63,10 @@ std::optional<HttpResponse> VolunteerApi::handle(const HttpRequest& request) {
   if (rest == "export/classifications.csv") {
     if (m != "GET" && m != "HEAD") return method_not_allowed("GET, HEAD");
     return export_csv(request);
+  }
+  if (rest.rfind("volunteers/", 0) == 0) {
+    if (m != "DELETE") return method_not_allowed("DELETE");
+    return erase_volunteer(request, rest.substr(11));
   }
   if (rest != "next" && rest != "classifications" && rest != "me") return std::nullopt;
 
@@ -226,14 +231,31 @@ HttpResponse VolunteerApi::report(const HttpRequest& request, bool svg) {
   return HttpResponse::json(200, j);
 }
 
-HttpResponse VolunteerApi::export_csv(const HttpRequest& request) {
+std::optional<HttpResponse> VolunteerApi::operator_denied(const HttpRequest& request) const {
   if (operator_token_.empty())
-    return HttpResponse::error(403, "the export is for operators: set http.operator_token");
+    return HttpResponse::error(403, "this endpoint is for operators: set http.operator_token");
   if (!same_secret(bearer_token(request.authorization), operator_token_)) {
     HttpResponse r = HttpResponse::error(401, "operator endpoint: missing or wrong Bearer token");
     r.extra_headers = "WWW-Authenticate: Bearer\r\n";
     return r;
   }
+  return std::nullopt;
+}
+
+HttpResponse VolunteerApi::erase_volunteer(const HttpRequest& request, const std::string& id) {
+  if (auto denied = operator_denied(request)) return *denied;
+  if (id.empty() || id.size() > 18 || id.find_first_not_of("0123456789") != std::string::npos)
+    return HttpResponse::error(400, "a volunteer id is a number");
+  if (Status s = service_.erase_volunteer(std::stoll(id)); !s) return from_status(s);
+  nlohmann::ordered_json out;
+  out["volunteer_id"] = std::stoll(id);
+  out["erased"] = true;
+  out["note"] = "display name and token removed; their votes stay, anonymised";
+  return HttpResponse::json(200, out);
+}
+
+HttpResponse VolunteerApi::export_csv(const HttpRequest& request) {
+  if (auto denied = operator_denied(request)) return *denied;
   auto votes = votes_asked(service_, request);
   if (auto* bad = std::get_if<HttpResponse>(&votes)) return *bad;
   return {200, "text/csv; charset=utf-8",

@@ -57,6 +57,10 @@ class VolunteerApi {
   HttpResponse cutout(const std::string& path);
   HttpResponse report(const HttpRequest& request, bool svg);
   HttpResponse export_csv(const HttpRequest& request);
+  // DELETE /api/v1/volunteers/<id> (operators): an erasure request handled for a volunteer.
+  HttpResponse erase_volunteer(const HttpRequest& request, const std::string& id);
+  // The 401/403 for a request without the operator token, or nothing.
+  std::optional<HttpResponse> operator_denied(const HttpRequest& request) const;
   // The volunteer behind the request's token, or the 401 to send.
   std::variant<VolunteerRow, HttpResponse> authenticate(const HttpRequest& request);
 

@@ -409,6 +409,14 @@ Status VolunteerService::delete_account(const VolunteerRow& volunteer) {
   return s;
 }
 
+Status VolunteerService::erase_volunteer(int64_t volunteer_id) {
+  auto v = reviews_.volunteer(volunteer_id);
+  if (!v) return v.status();
+  Status s = reviews_.delete_volunteer(volunteer_id, now_());
+  if (s) log_info("volunteer " + std::to_string(volunteer_id) + " erased by an operator");
+  return s;
+}
+
 Result<std::string> VolunteerService::cutout_png(const std::string& candidate_id, CutoutKind kind) {
   const std::string key = candidate_id + (kind == CutoutKind::kScience     ? "/science"
                                           : kind == CutoutKind::kReference ? "/reference"

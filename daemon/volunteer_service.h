@@ -69,6 +69,8 @@ class VolunteerService {
                                           const std::string& comment);
   Result<nlohmann::ordered_json> me(const VolunteerRow& volunteer);
   Status delete_account(const VolunteerRow& volunteer);
+  // The same for an operator handling an erasure request; kNotFound when no such volunteer.
+  Status erase_volunteer(int64_t volunteer_id);
   // Drawn once per candidate and kind, then served from a cache.
   Result<std::string> cutout_png(const std::string& candidate_id, CutoutKind kind);
 

@@ -409,6 +409,33 @@ TEST_CASE("volunteers: the classification export is Zooniverse-shaped and for op
   CHECK(no_operator.call("GET", "/api/v1/export/classifications.csv?from=0").code == 403);
 }
 
+TEST_CASE("volunteers: an operator erases a volunteer on request; nobody else can") {
+  ReviewSettings s = Fixture::no_training();
+  Fixture f(s);
+  f.api = std::make_unique<VolunteerApi>(*f.service, "op-secret", RateLimits{},
+                                         [&f] { return f.tick += 1; });
+  auto ids = f.add_subjects(1);
+  std::string ada = f.sign_up("Ada");
+  REQUIRE(f.classify(ada, ids[0], "real").code == 201);
+  auto me = Json::parse(f.call("GET", "/api/v1/me", ada).body);
+  const std::string path = "/api/v1/volunteers/" + std::to_string(me["volunteer_id"].get<int64_t>());
+  CHECK(f.call("DELETE", path).code == 401);
+  CHECK(f.call("DELETE", path, ada).code == 401);  // a volunteer's token is not the operator's
+  CHECK(f.call("GET", path, "op-secret").code == 405);
+  CHECK(f.call("DELETE", "/api/v1/volunteers/x1", "op-secret").code == 400);
+  CHECK(f.call("DELETE", "/api/v1/volunteers/999999", "op-secret").code == 404);
+  auto r = f.call("DELETE", path, "op-secret");
+  REQUIRE(r.code == 200);
+  CHECK(Json::parse(r.body)["erased"] == true);
+  CHECK(f.call("GET", "/api/v1/me", ada).code == 401);  // the token is gone
+  // The vote stays, anonymised, in the export.
+  auto csv = f.call("GET", "/api/v1/export/classifications.csv?from=0", "op-secret");
+  CHECK_THAT(csv.body, Catch::Contains(ids[0]));
+  CHECK_THAT(csv.body, !Catch::Contains("Ada"));
+  Fixture no_operator;
+  CHECK(no_operator.call("DELETE", path).code == 403);
+}
+
 TEST_CASE("volunteers: the night report gives vote shares, agreement and a Dawid-Skene check") {
   Fixture f;
   std::string ada = f.sign_up("Ada"), bob = f.sign_up("Bob");
