@@ -17,7 +17,7 @@ namespace {
 
 // Latency goals sit exactly on bucket edges: 1 s, 2 s, 5 s and 60 s.
 const prometheus::Histogram::BucketBoundaries kSecondsBuckets = {
-    0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 20, 30, 60, 120, 300};
+    0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 1.5, 2, 3, 4, 5, 7.5, 10, 20, 30, 60, 120, 300};
 const prometheus::Histogram::BucketBoundaries kNoiseRatioBuckets = {0.5, 0.8, 0.9, 0.95, 1.0, 1.05,
                                                                     1.1, 1.2, 1.5, 2.0,  3.0, 5.0};
 
@@ -70,6 +70,13 @@ Metrics::Metrics(const std::string& version) : registry_(std::make_shared<promet
                             .Help("Seconds from receiving an exposure to publishing its candidates")
                             .Register(*registry_)
                             .Add({}, kSecondsBuckets);
+  shutter_to_publish_ =
+      &prometheus::BuildHistogram()
+           .Name("blink_shutter_to_publish_seconds")
+           .Help("Seconds from the end of the exposure (mjd_obs + exptime_s) to publishing its "
+                 "candidates; live exposures only (ended within the last hour)")
+           .Register(*registry_)
+           .Add({}, kSecondsBuckets);
   queue_depth_ = &prometheus::BuildGauge()
                       .Name("blink_queue_depth")
                       .Help("Accepted exposures waiting for a worker")
@@ -222,6 +229,15 @@ void Metrics::stage_duration(const std::string& stage, double seconds) {
 }
 
 void Metrics::exposure_duration(double seconds) { exposure_duration_->Observe(seconds); }
+
+void Metrics::shutter_to_publish(double mjd_obs, double exptime_s, double now_unix) {
+  constexpr double kUnixEpochMjd = 40587.0;
+  const double ended = (mjd_obs - kUnixEpochMjd) * 86400.0 + exptime_s;
+  const double age = now_unix - ended;
+  // A replay of old data or a clock far off would swamp the histogram with
+  // numbers that say nothing about Blink.
+  if (age >= 0 && age <= 3600) shutter_to_publish_->Observe(age);
+}
 void Metrics::set_queue_depth(size_t depth) { queue_depth_->Set(double(depth)); }
 void Metrics::set_references(size_t count) { references_->Set(double(count)); }
 

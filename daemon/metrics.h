@@ -52,6 +52,9 @@ class Metrics {
   void candidates_classified(CandidateClass c, int count);
   void stage_duration(const std::string& stage, double seconds);
   void exposure_duration(double seconds);  // received to published
+  // The end of the exposure to published, observed only for a live stream:
+  // exposures that ended within the last hour of `now_unix`.
+  void shutter_to_publish(double mjd_obs, double exptime_s, double now_unix);
   void set_queue_depth(size_t depth);
   void set_references(size_t count);
   void difference_noise_ratio(double ratio);
@@ -87,6 +90,7 @@ class Metrics {
   std::mutex stage_mutex_;
   std::map<std::string, prometheus::Histogram*> stages_;
   prometheus::Histogram* exposure_duration_;
+  prometheus::Histogram* shutter_to_publish_;
   prometheus::Gauge* queue_depth_;
   prometheus::Gauge* references_;
   prometheus::Gauge* noise_ratio_last_;

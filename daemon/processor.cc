@@ -305,7 +305,10 @@ void ExposureProcessor::process_science(Run& run, const FitsImage& fits) {
     ctx_.metrics.candidates_routed(r, counts[int(r)]);
   for (int k = 0; k < kNumClasses; ++k) ctx_.metrics.candidates_classified(CandidateClass(k), classes[k]);
   for (const auto& [stage, seconds] : run.timings) ctx_.metrics.stage_duration(stage, seconds);
-  ctx_.metrics.exposure_duration(std::max(0.0, unix_now() - run.job.received_unix));
+  const double published = unix_now();
+  const double latency = std::max(0.0, published - run.job.received_unix);
+  ctx_.metrics.exposure_duration(latency);
+  ctx_.metrics.shutter_to_publish(e.mjd_obs, e.exptime_s, published);
   ctx_.metrics.difference_noise_ratio(result->noise_ratio);
   int recovered = 0;
   for (const FakeRow& f : fakes) recovered += f.candidate_id.empty() ? 0 : 1;
@@ -325,7 +328,8 @@ void ExposureProcessor::process_science(Run& run, const FitsImage& fits) {
                                     : kv("fakes", std::to_string(recovered) + "/" +
                                                       std::to_string(fakes.size())) +
                                           " ") +
-                     kv("total_ms", ms(seconds_since(run.started)));
+                     kv("total_ms", ms(seconds_since(run.started))) + " " +
+                     kv("latency_ms", ms(latency));
   for (const auto& [stage, seconds] : run.timings) line += " " + stage + "_ms=" + ms(seconds);
   if (run.job.resumed) line += " resumed=1";
   log_info(line);

@@ -60,6 +60,19 @@ TEST_CASE("metrics: latency histograms have bucket edges at 1, 2, 5 and 60 secon
              Catch::Contains("blink_stage_duration_seconds_bucket{stage=\"zogy\",le=\"2\"} 1"));
 }
 
+TEST_CASE("metrics: shutter-to-publish latency counts live exposures only") {
+  Metrics m("1");
+  const double now = 1.8e9;                          // 2027-01-15
+  const double mjd_now = 40587.0 + now / 86400.0;
+  m.shutter_to_publish(mjd_now - 42.0 / 86400.0, 30, now);   // ended 12 s ago
+  m.shutter_to_publish(mjd_now - 400.0, 30, now);            // a replay of old data
+  m.shutter_to_publish(mjd_now + 60.0 / 86400.0, 30, now);   // a clock ahead of ours
+  const std::string text = scrape(m);
+  CHECK_THAT(text, Catch::Contains("blink_shutter_to_publish_seconds_count 1"));
+  CHECK_THAT(text, Catch::Contains("blink_shutter_to_publish_seconds_bucket{le=\"10\"} 0"));
+  CHECK_THAT(text, Catch::Contains("blink_shutter_to_publish_seconds_bucket{le=\"20\"} 1"));
+}
+
 TEST_CASE("metrics: labels come from closed sets, never from ids") {
   Metrics m("1");
   m.exposure_received(ExposureKind::kScience);

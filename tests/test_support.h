@@ -5,6 +5,7 @@
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <netinet/in.h>
+#include <sys/file.h>
 #include <signal.h>
 #include <spawn.h>
 #include <sys/socket.h>
@@ -16,6 +17,7 @@
 #include <filesystem>
 #include <fstream>
 #include <sstream>
+#include <stdexcept>
 #include <string>
 #include <thread>
 #include <vector>
@@ -24,18 +26,47 @@ extern char** environ;
 
 namespace blink::testing {
 
-// A TCP port on 127.0.0.1 that was free a moment ago.
-inline int free_port() {
+// A TCP port on 127.0.0.1 for a test's server. Ports come from 20000-32767,
+// below Linux's ephemeral range (32768-60999), so that an outgoing connection
+// of a test running alongside cannot take one between this check and the
+// server's bind. A counter in a file shared by every test process of the build
+// (under flock) hands each port out once per pass over the range, and a port
+// something else holds is skipped. tests/free_port.py speaks the same protocol.
+inline bool port_bindable(int port) {
   int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  if (fd < 0) return false;
   sockaddr_in a{};
   a.sin_family = AF_INET;
   a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  a.sin_port = 0;
-  ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
-  socklen_t len = sizeof a;
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
-  int port = ntohs(a.sin_port);
+  a.sin_port = htons(uint16_t(port));
+  const bool ok = ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0;
   ::close(fd);
+  return ok;
+}
+
+inline int free_port() {
+  constexpr int kFirst = 20000, kCount = 12768;
+#ifdef BLINK_BINARY_DIR
+  const std::string path = std::string(BLINK_BINARY_DIR) + "/test-ports.counter";
+#else
+  const std::string path = "/tmp/blink-test-ports.counter";
+#endif
+  int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+  if (fd < 0) throw std::runtime_error("free_port: cannot open " + path);
+  ::flock(fd, LOCK_EX);
+  char text[32] = {};
+  const ssize_t got = ::pread(fd, text, sizeof text - 1, 0);
+  long next = got > 0 ? std::atol(text) : long(::getpid()) % kCount;
+  int port = 0;
+  for (int tries = 0; tries < kCount && port == 0; ++tries, ++next) {
+    const int candidate = kFirst + int(next % kCount);
+    if (port_bindable(candidate)) port = candidate;
+  }
+  const std::string stored = std::to_string(next % kCount) + "\n";
+  if (::ftruncate(fd, 0) != 0 || ::pwrite(fd, stored.data(), stored.size(), 0) < 0) port = 0;
+  ::flock(fd, LOCK_UN);
+  ::close(fd);
+  if (port == 0) throw std::runtime_error("free_port: no free port in 20000-32767 (" + path + ")");
   return port;
 }
 

@@ -57,11 +57,8 @@ trap 'exit 130' INT TERM
 
 die() { echo "browser_classify: FAIL: $*" >&2; exit 1; }
 
-free_port() {
-  node -e 'const s = require("net").createServer().listen(0, "127.0.0.1", () => {
-             console.log(s.address().port); s.close(); });'
-}
-ingest=$(free_port); alerts=$(free_port); http=$(free_port); metrics=$(free_port)
+# Ports from the suite's shared counter, below the ephemeral range (tests/free_port.py).
+read -r ingest alerts http metrics < <(python3 "$here/../free_port.py" "$bin" 4)
 base=http://127.0.0.1:$http
 
 # Routing: the default thresholds (0.8 / 0.2) leave only ~3 of this night's

@@ -164,7 +164,7 @@ int main(int argc, char** argv) {
                  "Daemon's ingest endpoint (blink-sim connects a PUSH socket)")
       ->capture_default_str();
   app.add_option("--interval", run.interval_s,
-                 "Seconds between science exposures (0: as fast as accepted)")
+                 "Seconds before each science exposure, after the previous one sent (0: as fast as accepted)")
       ->capture_default_str();
   app.add_option("--truth", run.truth_path, "Write the truth CSV here");
   app.add_option("--out", run.out_dir, "Also write each exposure as DIR/<exposure_id>.fits");
@@ -185,6 +185,9 @@ int main(int argc, char** argv) {
   app.add_option("--curve-client-key", push.curve_client_key_file,
                  "our secret key file (PREFIX.key_secret, mode 0600), on blinkd's "
                  "security.curve_allowed_clients");
+  app.add_flag("--render-ahead", run.render_ahead,
+               "Render every exposure before sending the first, so that rendering does not share "
+               "the CPU with the receiver (latency benchmarks; holds all of them in memory)");
   app.add_flag("--quiet", run.quiet, "No per-exposure progress lines");
   CLI11_PARSE(app, argc, argv);
 

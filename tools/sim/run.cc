@@ -25,6 +25,14 @@ int count_kind_prefix(const SimExposure& e, std::string_view prefix) {
   return n;
 }
 
+// One exposure, rendered and encoded, ready to send.
+struct Rendered {
+  std::string id, kind, envelope;
+  std::vector<uint8_t> fits;
+  double seeing_fwhm_px = 0, render_s = 0;
+  int transients = 0;
+};
+
 }  // namespace
 
 Status run_survey(SurveySimulator& sim, const RunOptions& options, ExposureSink* sink,
@@ -45,68 +53,94 @@ Status run_survey(SurveySimulator& sim, const RunOptions& options, ExposureSink*
   }
   const bool need_fits = sink != nullptr || !options.out_dir.empty();
   const int total = sim.total_exposures();
-  Clock::time_point last_science{};
-  bool sent_science = false;
-
   SimExposure e;
-  for (int i = 0; i < total; ++i) {
-    if (stop && stop->load()) return Status::unavailable("interrupted");
+
+  // Renders the next exposure, writes its file and truth, and counts it.
+  auto render = [&](Rendered& r) -> Status {
     const auto t0 = Clock::now();
     if (!sim.next(e)) return sim.status();
-    std::vector<uint8_t> fits;
+    r.fits.clear();
     if (need_fits) {
       auto bytes = to_fits(e);
       if (!bytes) return bytes.status();
-      fits = std::move(*bytes);
+      r.fits = std::move(*bytes);
     }
-    const double render_s = seconds_since(t0);
-
+    r.render_s = seconds_since(t0);
+    r.id = e.exposure_id;
+    r.kind = e.kind;
+    r.envelope = envelope_json(e);
+    r.seeing_fwhm_px = e.seeing_fwhm_px;
+    r.transients = count_kind_prefix(e, "transient");
     if (!options.out_dir.empty()) {
       const std::string path =
           (std::filesystem::path(options.out_dir) / (e.exposure_id + ".fits")).string();
-      if (Status s = write_file(path, fits); !s) return s;
+      if (Status s = write_file(path, r.fits); !s) return s;
     }
     if (truth.is_open()) {
       write_truth_rows(truth, e);
       truth.flush();
       if (!truth) return Status::io_error("writing truth file " + options.truth_path);
     }
+    summary.transients += r.transients;
+    summary.variables += count_kind_prefix(e, kKindVariable);
+    summary.moving += count_kind_prefix(e, kKindMoving);
+    summary.truth_rows += e.truth.size();
+    summary.fits_bytes += r.fits.size();
+    summary.render_s += r.render_s;
+    return Status::ok();
+  };
 
-    const bool science = e.kind == "science";
-    if (science && sent_science && options.interval_s > 0) {
-      std::this_thread::sleep_until(last_science +
+  // Rendering ahead keeps the simulator off the CPU while the receiver works
+  // (latency benchmarks); it holds every exposure's FITS bytes in memory.
+  std::vector<Rendered> ahead;
+  if (options.render_ahead) {
+    ahead.resize(size_t(total));
+    for (int i = 0; i < total; ++i) {
+      if (stop && stop->load()) return Status::unavailable("interrupted");
+      if (Status s = render(ahead[size_t(i)]); !s) return s;
+      if (!options.quiet)
+        log << "rendered " << i + 1 << "/" << total << " " << ahead[size_t(i)].id << "\n"
+            << std::flush;
+    }
+  }
+
+  Clock::time_point last_send{};
+  bool sent_any = false;
+  Rendered one;
+  for (int i = 0; i < total; ++i) {
+    if (stop && stop->load()) return Status::unavailable("interrupted");
+    Rendered& r = options.render_ahead ? ahead[size_t(i)] : one;
+    if (!options.render_ahead)
+      if (Status s = render(r); !s) return s;
+
+    // Science exposures come one interval after whatever was sent before them,
+    // references included, so that a first science exposure does not queue
+    // behind the preparation of its reference.
+    const bool science = r.kind == "science";
+    if (science && sent_any && options.interval_s > 0) {
+      std::this_thread::sleep_until(last_send +
                                     std::chrono::duration_cast<Clock::duration>(
                                         std::chrono::duration<double>(options.interval_s)));
     }
     const auto t1 = Clock::now();
-    const size_t nbytes = fits.size();
     if (sink) {
-      if (Status s = sink->send(envelope_json(e), std::move(fits)); !s)
-        return s.with_context(e.exposure_id);
+      if (Status s = sink->send(r.envelope, std::move(r.fits)); !s) return s.with_context(r.id);
     }
+    r.fits = {};  // release a rendered-ahead exposure once sent
     const double send_s = seconds_since(t1);
-    if (science) {
-      last_science = t1;
-      sent_science = true;
-    }
+    last_send = t1;
+    sent_any = true;
 
-    const int transients = count_kind_prefix(e, "transient");
     summary.exposures++;
     (science ? summary.science : summary.references)++;
-    summary.transients += transients;
-    summary.variables += count_kind_prefix(e, kKindVariable);
-    summary.moving += count_kind_prefix(e, kKindMoving);
-    summary.truth_rows += e.truth.size();
-    summary.fits_bytes += nbytes;
-    summary.render_s += render_s;
     summary.send_s += send_s;
     summary.wall_s = seconds_since(start);
     if (!options.quiet) {
       char line[256];
       std::snprintf(line, sizeof line,
                     "[%d/%d] %s %-9s seeing %.2f px  transients %d  render %.0f ms  send %.0f ms\n",
-                    i + 1, total, e.exposure_id.c_str(), e.kind.c_str(), e.seeing_fwhm_px,
-                    transients, render_s * 1e3, send_s * 1e3);
+                    i + 1, total, r.id.c_str(), r.kind.c_str(), r.seeing_fwhm_px, r.transients,
+                    r.render_s * 1e3, send_s * 1e3);
       log << line << std::flush;
     }
   }

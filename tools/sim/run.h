@@ -24,10 +24,11 @@ class ExposureSink {
 };
 
 struct RunOptions {
-  double interval_s = 0;   // between science exposures; 0 = as fast as the sink accepts
+  double interval_s = 0;   // before each science exposure, after the previous send; 0 = no pacing
   std::string truth_path;  // CSV; empty for none
   std::string out_dir;     // also write <out_dir>/<exposure_id>.fits; empty for none
   bool quiet = false;      // no per-exposure lines
+  bool render_ahead = false;  // render everything before sending the first (held in memory)
 };
 
 struct RunSummary {
