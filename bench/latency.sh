@@ -10,19 +10,20 @@
 # (one bar per exposure against the budget) and OUT/latency.json. Builds nothing.
 #
 #   bash bench/latency.sh BUILD_DIR [--size 4096] [--fields 2] [--epochs 6]
-#                         [--interval 30] [--workers 2] [--seed 1] [--out DIR]
+#                         [--interval 30] [--workers 2] [--threads 0 (auto)] [--seed 1] [--out DIR]
 #   bash bench/latency.sh build-release        # the issue's figure: about 8 minutes
 #   bash bench/latency.sh build --size 1024 --interval 5 --epochs 3   # a quick look
 set -euo pipefail
 
-[ $# -ge 1 ] || { echo "usage: $0 BUILD_DIR [--size N] [--fields N] [--epochs N] [--interval S] [--workers N] [--seed N] [--out DIR]" >&2; exit 2; }
+[ $# -ge 1 ] || { echo "usage: $0 BUILD_DIR [--size N] [--fields N] [--epochs N] [--interval S] [--workers N] [--threads N] [--seed N] [--out DIR]" >&2; exit 2; }
 bin=$(cd "$1" && pwd); shift
 root=$(cd "$(dirname "$0")/.." && pwd)
-size=4096 fields=2 epochs=6 interval=30 workers=2 seed=1 out=""
+size=4096 fields=2 epochs=6 interval=30 workers=2 threads=0 seed=1 out=""
 while [ $# -gt 0 ]; do
   case $1 in
     --size) size=$2 ;; --fields) fields=$2 ;; --epochs) epochs=$2 ;;
-    --interval) interval=$2 ;; --workers) workers=$2 ;; --seed) seed=$2 ;; --out) out=$2 ;;
+    --interval) interval=$2 ;; --workers) workers=$2 ;; --threads) threads=$2 ;;
+    --seed) seed=$2 ;; --out) out=$2 ;;
     *) echo "latency.sh: unknown option $1" >&2; exit 2 ;;
   esac
   shift 2
@@ -49,6 +50,7 @@ listen = "127.0.0.1:$metrics"
 dir = "$out/state"
 [pipeline]
 workers = $workers
+threads_per_exposure = $threads
 TOML
 "$bin/daemon/blinkd" --config "$out/blink.toml" > "$out/blinkd.log" 2>&1 &
 daemon=$!
@@ -80,5 +82,5 @@ curl -sf "http://127.0.0.1:$metrics/metrics" > "$out/metrics.txt"
 hwm_kib=$(awk '/^VmHWM:/ { print $2 }' "/proc/$daemon/status")
 cpu_s=$(awk -v a="$(cpu_ticks)" -v hz="$(getconf CLK_TCK)" 'BEGIN { printf "%.1f", a / hz }')
 python3 "$root/bench/latency_report.py" --log "$out/blinkd.log" --metrics "$out/metrics.txt" \
-  --out "$out" --budget 5 --interval "$interval" --size "$size" --workers "$workers" \
+  --out "$out" --budget 5 --interval "$interval" --size "$size" --workers "$workers" --threads "$threads" \
   --peak-rss-kib "$hwm_kib" --cpu-seconds "$cpu_s"

@@ -3,7 +3,7 @@
 histogram and exactly from its per-exposure log lines, stage means, a plot.
 
 Usage: bench/latency_report.py --log blinkd.log --metrics metrics.txt --out DIR
-       [--budget 5] [--interval 30] [--size 4096] [--workers 2]
+       [--budget 5] [--interval 30] [--size 4096] [--workers 2] [--threads 0]
        [--peak-rss-kib N] [--cpu-seconds S]
 """
 import argparse
@@ -101,6 +101,7 @@ def main():
     ap.add_argument("--interval", type=float, default=30)
     ap.add_argument("--size", type=int, default=4096)
     ap.add_argument("--workers", type=int, default=2)
+    ap.add_argument("--threads", type=int, default=0)
     ap.add_argument("--peak-rss-kib", type=float, default=math.nan)
     ap.add_argument("--cpu-seconds", type=float, default=math.nan)
     a = ap.parse_args()
@@ -116,7 +117,7 @@ def main():
     within = sum(1 for x in lat if x <= a.budget)
 
     print(f"\n{len(lat)} science exposures of {a.size}x{a.size}, one every {a.interval:g} s, "
-          f"{a.workers} workers")
+          f"{a.workers} workers, threads_per_exposure {a.threads or 'auto'}")
     print(f"{'received to published':<34}{'p50':>8}{'p95':>8}{'p99':>8}{'max':>8}")
     if hist:
         print(f"{'  blinkd histogram (Prometheus)':<34}" +
@@ -137,7 +138,7 @@ def main():
     title = (f"Received to published, {a.size}² every {a.interval:g} s: "
              f"p95 {exact[0.95]:.2f} s (histogram {hist.get(0.95, math.nan):.2f} s)")
     svg(lat, a.budget, title, f"{a.out}/latency.svg")
-    summary = {"exposures": len(lat), "size": a.size, "interval_s": a.interval, "workers": a.workers,
+    summary = {"exposures": len(lat), "size": a.size, "interval_s": a.interval, "workers": a.workers, "threads_per_exposure": a.threads,
                "budget_s": a.budget, "within_budget": within,
                "exact_s": {str(q): exact[q] for q in exact},
                "histogram_s": {str(q): hist[q] for q in hist},

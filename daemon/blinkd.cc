@@ -68,6 +68,7 @@ ReviewSettings review_settings(const Config& c) {
   r.retirement.bogus_threshold = c.review.bogus_threshold;
   r.retirement.max_votes = c.review.max_votes;
   r.lease_seconds = c.review.lease_seconds;
+  r.consensus_weight = c.review.consensus_weight;
   r.training_rate_initial = c.review.training_rate_initial;
   r.training_rate_floor = c.review.training_rate_floor;
   r.training_rate_half_life = c.review.training_rate_half_life;

@@ -389,8 +389,10 @@ const std::vector<KeyDef>& key_defs() {
           "reading and producers are pushed back.",
           Reload::kRestart, BLINK_FIELD(pipeline.queue_size), 1, 4096),
       integer_key<int>("pipeline", "threads_per_exposure",
-                       "Threads one exposure's pipeline may use (FFTs, rows).", Reload::kLive,
-                       BLINK_FIELD(pipeline.threads_per_exposure), 1, 256),
+                       "Threads one exposure's pipeline may use (FFTs, rows). 0: the cores\n"
+                       "blinkd may run on, shared among the exposures in flight when one starts\n"
+                       "(a lone exposure gets them all; a busy night one each).",
+                       Reload::kLive, BLINK_FIELD(pipeline.threads_per_exposure), 0, 256),
       integer_key<int64_t>(
           "pipeline", "max_memory_bytes",
           "Bound on the memory held for exposures queued and in flight, estimated per\n"
@@ -503,6 +505,10 @@ const std::vector<KeyDef>& key_defs() {
                  "How long a subject shown to a volunteer is kept for them. It returns to the\n"
                  "queue silently afterwards: no deadline, no penalty.",
                  Reload::kLive, BLINK_FIELD(review.lease_seconds), 10.0, 86400.0),
+      number_key("review", "consensus_weight",
+                 "What a subject retired real or bogus by the crowd teaches each of its voters'\n"
+                 "skill, as a share of a training subject (0: only training subjects teach).",
+                 Reload::kLive, BLINK_FIELD(review.consensus_weight), 0.0, 1.0),
       number_key("review", "training_rate_initial",
                  "Share of training subjects shown to a newcomer.", Reload::kLive,
                  BLINK_FIELD(review.training_rate_initial), 0.0, 1.0),

@@ -63,7 +63,7 @@ struct Config {
   struct Pipeline {
     int workers = 2;
     int queue_size = 4;
-    int threads_per_exposure = 1;
+    int threads_per_exposure = 0;  // 0: share the cores among exposures in flight
     // Bound on the memory held for exposures queued and in flight (see memory_budget.h).
     int64_t max_memory_bytes = int64_t(2) << 30;
   } pipeline;
@@ -112,6 +112,7 @@ struct Config {
     double bogus_threshold = 0.01;  // posterior <= this: retired as bogus
     int max_votes = 15;             // retired as undecided after this many
     double lease_seconds = 1800;    // a subject shown and not answered returns silently
+    double consensus_weight = 1.0;  // a retired verdict as a share of a training subject
     double training_rate_initial = 0.5;
     double training_rate_floor = 0.05;
     double training_rate_half_life = 20;  // classifications

@@ -1,5 +1,8 @@
 #include "processor.h"
 
+#include <sched.h>
+
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 
@@ -68,6 +71,15 @@ bool header_has_wcs_keywords(const FitsImage& fits) {
       return true;
   }
   return false;
+}
+
+int exposure_threads(int configured, size_t in_flight) {
+  if (configured > 0) return configured;
+  // The affinity mask, not the machine: systemd's CPUAffinity= and taskset narrow it.
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  const int cores = sched_getaffinity(0, sizeof set, &set) == 0 ? CPU_COUNT(&set) : 1;
+  return std::max(1, cores / int(std::max<size_t>(in_flight, 1)));
 }
 
 RejectReason reason_for_pipeline_error(const Status& status) {
@@ -150,7 +162,8 @@ void ExposureProcessor::process_reference(Run& run, const FitsImage& fits) {
   ctx_.key_order.wait_turn(key, run.job.seq);  // earlier references of this key land first
 
   auto t = SteadyClock::now();
-  auto prepared = run.settings.pipeline->prepare_reference(fits);
+  auto prepared = run.settings.pipeline->prepare_reference(
+      fits, exposure_threads(run.settings.pipeline->options().threads, in_flight_.load()));
   run.timings.emplace_back("prepare_reference", seconds_since(t));
   if (!prepared) {
     reject(run, {reason_for_pipeline_error(prepared.status()), prepared.status().message()});
@@ -230,7 +243,9 @@ void ExposureProcessor::process_science(Run& run, const FitsImage& fits) {
   auto bad_pixels = ctx_.defects.mask(e.ccd, fits.image.width, fits.image.height);
   auto result = run.settings.pipeline->process(fits, *reference,
                                                bad_pixels ? &*bad_pixels : nullptr,
-                                               stable_hash(e.exposure_id));
+                                               stable_hash(e.exposure_id),
+                                               exposure_threads(run.settings.pipeline->options().threads,
+                                                                in_flight_.load()));
   if (result) ctx_.defects.observe(e.ccd, result->defects);
   if (!result) {
     reject(run, {reason_for_pipeline_error(result.status()), result.status().message()});

@@ -97,6 +97,11 @@ bool header_has_wcs_keywords(const FitsImage& fits);
 // The rejection reason a failed pipeline Status stands for.
 RejectReason reason_for_pipeline_error(const Status& status);
 
+// Threads for an exposure starting now: `configured`, or when it is 0 the cores
+// this process may run on shared among the `in_flight` exposures (this one
+// included), at least one.
+int exposure_threads(int configured, size_t in_flight);
+
 // Thread-safe: any number of workers call process() at once.
 class ExposureProcessor {
  public:

@@ -352,6 +352,17 @@ Result<VoteEffects> ReviewStore::record_vote(int64_t volunteer_id, const std::st
   vol.bind(fx.d_bogus_said_bogus).bind(fx.counts_as_training ? 1 : 0).bind(now).bind(volunteer_id);
   if (Status s = vol.run(); !s) return s.with_context("updating volunteer skill");
 
+  Stmt taught(writer_,
+              "UPDATE volunteers SET real_seen = real_seen + ?, real_said_real = real_said_real + "
+              "?, bogus_seen = bogus_seen + ?, bogus_said_bogus = bogus_said_bogus + ? "
+              "WHERE volunteer_id = ?");
+  for (const VoteEffects::SkillDelta& d : fx.consensus) {
+    taught.reset();
+    taught.bind(d.real_seen).bind(d.real_said_real).bind(d.bogus_seen).bind(d.bogus_said_bogus);
+    if (Status s = taught.bind(d.volunteer_id).run(); !s)
+      return s.with_context("teaching the voters of " + candidate_id + " from its verdict");
+  }
+
   Stmt credit(writer_,
               "INSERT INTO discoverers (candidate_id, volunteer_id, rank, credited_unix) "
               "VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING");

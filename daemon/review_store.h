@@ -91,6 +91,13 @@ struct VoteEffects {
   // Added to the volunteer's confusion counts.
   double d_real_seen = 0, d_real_said_real = 0, d_bogus_seen = 0, d_bogus_said_bogus = 0;
   bool counts_as_training = false;
+  // A retirement teaches the earlier voters too (SWAP's learning from
+  // consensus): what to add to each one's counts.
+  struct SkillDelta {
+    int64_t volunteer_id = 0;
+    double real_seen = 0, real_said_real = 0, bogus_seen = 0, bogus_said_bogus = 0;
+  };
+  std::vector<SkillDelta> consensus;
   std::vector<int64_t> discoverers;  // credited in this order when it retires real
 };
 

@@ -58,9 +58,35 @@ nlohmann::ordered_json skill_json(const review::Skill& skill) {
   j["why"] =
       "Each vote moves a candidate's probability of being real by an amount that depends on how "
       "often you were right on training subjects (artificial stars Blink added, and known "
-      "artefacts). Votes that are right more often move it further. Nobody is excluded: every "
+      "artefacts) and on candidates the volunteers together went on to settle. Votes that are "
+      "right more often move it further. Nobody is excluded: every "
       "vote counts, and the weights are shown to you as they are used.";
   return j;
+}
+
+// A subject the crowd retired real or bogus teaches each of its voters, as a
+// share `weight` of a training subject (SWAP's learning from consensus). An
+// odd answer says nothing about real or bogus and teaches nothing.
+void learn_from_consensus(VoteEffects& fx, int64_t voter, Answer answer,
+                          const std::vector<HistoryRow>& earlier, double weight) {
+  const bool real = fx.verdict == "real";
+  auto delta = [&](int64_t id, std::string_view said) -> std::optional<VoteEffects::SkillDelta> {
+    if (said != "real" && said != "bogus") return std::nullopt;
+    VoteEffects::SkillDelta d;
+    d.volunteer_id = id;
+    (real ? d.real_seen : d.bogus_seen) = weight;
+    if (real && said == "real") d.real_said_real = weight;
+    if (!real && said == "bogus") d.bogus_said_bogus = weight;
+    return d;
+  };
+  for (const HistoryRow& h : earlier)
+    if (auto d = delta(h.volunteer_id, h.answer)) fx.consensus.push_back(*d);
+  if (auto d = delta(voter, review::answer_name(answer))) {
+    fx.d_real_seen += d->real_seen;
+    fx.d_real_said_real += d->real_said_real;
+    fx.d_bogus_seen += d->bogus_seen;
+    fx.d_bogus_said_bogus += d->bogus_said_bogus;
+  }
 }
 
 }  // namespace
@@ -253,6 +279,8 @@ VoteEffects VolunteerService::decide(const SubjectRow& subject, const VolunteerR
       break;
   }
   fx.reason = d.reason;
+  if ((fx.verdict == "real" || fx.verdict == "bogus") && cfg.consensus_weight > 0)
+    learn_from_consensus(fx, volunteer.id, answer, earlier, cfg.consensus_weight);
   return fx;
 }
 

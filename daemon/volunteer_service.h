@@ -33,6 +33,7 @@ enum class CutoutKind { kScience, kReference, kDifference };
 struct ReviewSettings {
   review::RetirementPolicy retirement;
   double lease_seconds = 1800;
+  double consensus_weight = 1.0;  // a retired verdict, as a share of a training subject
   double training_rate_initial = 0.5;
   double training_rate_floor = 0.05;
   double training_rate_half_life = 20;

@@ -53,9 +53,11 @@ DifferencePipeline::DifferencePipeline(PipelineOptions options) : options_(optio
 DifferencePipeline::~DifferencePipeline() = default;
 
 Result<std::shared_ptr<const PreparedReference>> DifferencePipeline::prepare_reference(
-    const FitsImage& reference) const {
+    const FitsImage& reference, int threads) const {
   StageTimings ignored;
-  auto prepared = prepare_image(reference, options_, ignored, "ref_");
+  PipelineOptions options = options_;
+  if (threads > 0) options.threads = threads;
+  auto prepared = prepare_image(reference, options, ignored, "ref_");
   if (!prepared) return prepared.status().with_context("preparing reference");
   auto ref = std::make_shared<PreparedReference>();
   ref->image = std::move(prepared).value();
@@ -66,15 +68,18 @@ Result<std::shared_ptr<const PreparedReference>> DifferencePipeline::prepare_ref
 
 
 Result<DifferenceResult> DifferencePipeline::process(const FitsImage& science, const PreparedReference& reference,
-                                                      const Mask* bad_pixels, uint64_t fake_seed) const {
+                                                      const Mask* bad_pixels, uint64_t fake_seed,
+                                                      int threads_override) const {
   DifferenceResult result;
   StageTimings& t = result.timings;
-  const int threads = std::max(1, options_.threads);
+  PipelineOptions options = options_;
+  if (threads_override > 0) options.threads = threads_override;
+  const int threads = std::max(1, options.threads);
   // Fakes go in while the science image is prepared, before alignment and
   // subtraction, so they meet every stage a real new source meets.
   FakeOptions fakes = options_.fakes;
   fakes.seed = mix_seeds(options_.fakes.seed, fake_seed);
-  auto sci_r = prepare_image(science, options_, t, "", bad_pixels, fakes.per_exposure > 0 ? &fakes : nullptr);
+  auto sci_r = prepare_image(science, options, t, "", bad_pixels, fakes.per_exposure > 0 ? &fakes : nullptr);
   if (!sci_r) return sci_r.status().with_context("preparing science image");
   const PreparedImage& sci = *sci_r;
   const PreparedImage& ref = reference.image;

@@ -60,13 +60,18 @@ class DifferencePipeline {
   explicit DifferencePipeline(PipelineOptions options);
   ~DifferencePipeline();
 
-  Result<std::shared_ptr<const PreparedReference>> prepare_reference(const FitsImage& reference) const;
+  // `threads` > 0 overrides options.threads for this call (the caller shares
+  // the machine's cores among the exposures in flight).
+  Result<std::shared_ptr<const PreparedReference>> prepare_reference(const FitsImage& reference,
+                                                                     int threads = 0) const;
   // `bad_pixels` (kMaskBadPixel, the science detector's size) is optional.
   // `fake_seed` (e.g. a hash of the exposure id) is mixed with
   // options.fakes.seed to place this exposure's fakes; it changes nothing
   // when options.fakes.per_exposure is 0.
   Result<DifferenceResult> process(const FitsImage& science, const PreparedReference& reference,
-                                   const Mask* bad_pixels = nullptr, uint64_t fake_seed = 0) const;
+                                   const Mask* bad_pixels = nullptr, uint64_t fake_seed = 0,
+                                   int threads = 0) const;
+  const PipelineOptions& options() const { return options_; }
 
  private:
   PipelineOptions options_;

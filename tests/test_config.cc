@@ -43,7 +43,7 @@ TEST_CASE("config: an empty file gives the documented defaults") {
   CHECK(c.state.dir == "./blink-state");
   CHECK(c.pipeline.workers == 2);
   CHECK(c.pipeline.queue_size == 4);
-  CHECK(c.pipeline.threads_per_exposure == 1);
+  CHECK(c.pipeline.threads_per_exposure == 0);
   CHECK(c.detection.threshold_sigma == 5.0);
   CHECK(c.detection.min_pixels == 3);
   CHECK(c.detection.max_candidates == 2000);

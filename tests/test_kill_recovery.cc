@@ -725,17 +725,25 @@ TEST_CASE("kill: twenty SIGKILLs during a night lose nothing and repeat nothing"
                  "WHERE s.candidate_id = v.candidate_id)") == "");
 
   // What a vote changes committed with it: skills, counts, posteriors, verdicts, credit.
-  const std::string votes_of_volunteer =
+  // A vote teaches its volunteer's skill when its subject's truth is known: a
+  // training subject's, or a verdict the crowd retired it with (consensus
+  // learning at review.consensus_weight 1, the default), committed with the
+  // vote that retired it.
+  const std::string training_votes =
       "SELECT COUNT(*) FROM votes w JOIN subjects s USING (candidate_id) WHERE w.volunteer_id = "
       "v.volunteer_id AND s.training = 1 AND w.answer != 'odd'";
+  const std::string lessons =
+      "SELECT COUNT(*) FROM votes w JOIN subjects s USING (candidate_id) WHERE w.volunteer_id = "
+      "v.volunteer_id AND w.answer != 'odd' AND (CASE WHEN s.training = 1 THEN s.truth WHEN "
+      "s.state = 'retired' THEN s.verdict END)";
   CHECK(db.found("SELECT volunteer_id FROM volunteers v WHERE classifications != "
                  "(SELECT COUNT(*) FROM votes w WHERE w.volunteer_id = v.volunteer_id)") == "");
   CHECK(db.found("SELECT volunteer_id FROM volunteers v WHERE training_seen != (" +
-                 votes_of_volunteer + ") OR real_seen != (" + votes_of_volunteer +
-                 " AND s.truth = 'real') OR real_said_real != (" + votes_of_volunteer +
-                 " AND s.truth = 'real' AND w.answer = 'real') OR bogus_seen != (" +
-                 votes_of_volunteer + " AND s.truth = 'bogus') OR bogus_said_bogus != (" +
-                 votes_of_volunteer + " AND s.truth = 'bogus' AND w.answer = 'bogus')") == "");
+                 training_votes + ") OR real_seen != (" + lessons +
+                 " = 'real') OR real_said_real != (" + lessons +
+                 " = 'real' AND w.answer = 'real') OR bogus_seen != (" + lessons +
+                 " = 'bogus') OR bogus_said_bogus != (" + lessons +
+                 " = 'bogus' AND w.answer = 'bogus')") == "");
   CHECK(db.found("SELECT candidate_id FROM subjects s WHERE n_votes != (SELECT COUNT(*) FROM "
                  "votes w WHERE w.candidate_id = s.candidate_id)") == "");
   CHECK(db.found("SELECT candidate_id FROM subjects s WHERE training = 0 AND n_votes > 0 AND "

@@ -1,6 +1,8 @@
 // The service end to end without transports: raw messages in, an in-memory
 // sink out, a real SQLite store and spool in a temporary folder, the real
 // pipeline on small synthetic images.
+#include <sched.h>
+
 #include <prometheus/registry.h>
 #include <prometheus/text_serializer.h>
 
@@ -468,4 +470,17 @@ TEST_CASE(
   CHECK(r.sent[2] == "STOPPING=1");
   CHECK(r.sent[3] == "STATUS=x");
   CHECK(r.sent[4] == "WATCHDOG=1");
+}
+
+TEST_CASE("service: threads per exposure are the configured count, or the cores shared in flight") {
+  CHECK(exposure_threads(3, 1) == 3);
+  CHECK(exposure_threads(3, 7) == 3);
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  REQUIRE(sched_getaffinity(0, sizeof set, &set) == 0);
+  const int cores = CPU_COUNT(&set);
+  CHECK(exposure_threads(0, 1) == cores);  // a lone exposure gets every core
+  CHECK(exposure_threads(0, 0) == cores);
+  CHECK(exposure_threads(0, size_t(cores)) == 1);
+  CHECK(exposure_threads(0, 1000) == 1);  // never none
 }

@@ -315,6 +315,35 @@ TEST_CASE("volunteers: skilled votes retire a subject real, credit its discovere
   CHECK(me["history"][0]["status"] == "retired: real");
 }
 
+TEST_CASE("volunteers: a retired verdict teaches every voter's skill, the dissenter's too") {
+  auto run = [](double consensus_weight) {
+    ReviewSettings s;
+    s.consensus_weight = consensus_weight;
+    s.training_rate_initial = s.training_rate_floor = 0;
+    Fixture f(s);
+    std::string ada = f.sign_up("Ada"), bob = f.sign_up("Bob"), cy = f.sign_up("Cy");
+    f.train(ada, 10);
+    f.train(cy, 10);
+    auto ids = f.add_subjects(1, 0.5);
+    REQUIRE(f.classify(ada, ids[0], "real").code == 201);
+    REQUIRE(f.classify(bob, ids[0], "bogus").code == 201);
+    REQUIRE(f.classify(cy, ids[0], "real").code == 201);
+    REQUIRE(f.count("SELECT COUNT(*) FROM subjects WHERE verdict = 'real' AND training = 0") == 1);
+    auto skill = [&](const std::string& token) { return f.me(token)["skill"]; };
+    return std::vector<Json>{skill(ada), skill(bob), skill(cy)};
+  };
+  const auto learned = run(1.0), training_only = run(0.0);
+  // Bob said bogus to what the crowd settled as real: his P(real | real) falls.
+  CHECK(learned[1]["real_when_real"].get<double>() < training_only[1]["real_when_real"].get<double>());
+  CHECK(learned[1]["bogus_when_bogus"] == training_only[1]["bogus_when_bogus"]);
+  // Ada and Cy agreed with the verdict: theirs rises. None of it counts as training.
+  for (int k : {0, 2}) {
+    CHECK(learned[k]["real_when_real"].get<double>() > training_only[k]["real_when_real"].get<double>());
+    CHECK(learned[k]["training_seen"] == 20);
+  }
+  CHECK(learned[1]["training_seen"] == 0);
+}
+
 TEST_CASE("volunteers: the machine's score alone never retires a subject") {
   Fixture f;
   auto ids = f.add_subjects(1, 0.9999);
