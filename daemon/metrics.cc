@@ -9,6 +9,7 @@
 #include <cmath>
 
 #include "endpoint.h"
+#include "process_metrics.h"
 #include "realbogus.h"
 #include "server_stop.h"
 
@@ -25,7 +26,9 @@ int route_index(Route r) { return r == Route::kAlert ? 0 : r == Route::kReview ?
 
 }  // namespace
 
-Metrics::Metrics(const std::string& version) : registry_(std::make_shared<prometheus::Registry>()) {
+Metrics::Metrics(const std::string& version)
+    : registry_(std::make_shared<prometheus::Registry>()),
+      process_(std::make_shared<ProcessCollector>()) {
   auto& received = prometheus::BuildCounter()
                        .Name("blink_exposures_received_total")
                        .Help("Exposure messages received, by kind (unknown: envelope unreadable)")
@@ -315,6 +318,7 @@ Result<std::unique_ptr<MetricsServer>> MetricsServer::start(const std::string& l
     return Status::unavailable("cannot serve metrics on " + listen + ": " + e.what());
   }
   server->exposer_->RegisterCollectable(metrics.registry());
+  server->exposer_->RegisterCollectable(metrics.process_collector());
   auto ports = server->exposer_->GetListeningPorts();
   server->port_ = ports.empty() ? 0 : ports.front();
   if (auto address = parse_listen_address(listen)) server->host_ = address->host;

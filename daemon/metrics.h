@@ -20,6 +20,7 @@
 
 namespace prometheus {
 class Registry;
+class Collectable;
 class Counter;
 class Gauge;
 class Histogram;
@@ -43,6 +44,8 @@ class Metrics {
   explicit Metrics(const std::string& version);
   ~Metrics();
   std::shared_ptr<prometheus::Registry> registry() const { return registry_; }
+  // process_* series (CPU, memory, file descriptors), read at each scrape.
+  std::shared_ptr<prometheus::Collectable> process_collector() const { return process_; }
 
   // `kind` is nullopt when the envelope could not be read ("unknown").
   void exposure_received(std::optional<ExposureKind> kind);
@@ -81,6 +84,7 @@ class Metrics {
 
  private:
   std::shared_ptr<prometheus::Registry> registry_;
+  std::shared_ptr<prometheus::Collectable> process_;
   prometheus::Counter* received_[3];  // science, reference, unknown
   prometheus::Counter* processed_[2];
   std::map<RejectReason, prometheus::Counter*> rejected_;

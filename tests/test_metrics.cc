@@ -4,6 +4,7 @@
 #include <prometheus/text_serializer.h>
 
 #include <catch2/catch.hpp>
+#include <cstring>
 #include <regex>
 #include <set>
 
@@ -128,6 +129,18 @@ TEST_CASE("metrics: the server answers scrapes on an ephemeral port") {
   WireResponse r = http_get((*server)->port(), "/metrics");
   CHECK(r.status == 200);
   CHECK_THAT(r.body, Catch::Contains("blink_queue_depth 3"));
+  // The process_* series of the client conventions, read at the scrape.
+  for (const char* name : {"process_cpu_seconds_total ", "process_resident_memory_bytes ",
+                           "process_virtual_memory_bytes ", "process_start_time_seconds ",
+                           "process_open_fds ", "process_max_fds "}) {
+    INFO(name);
+    const size_t at = r.body.find(std::string("\n") + name);
+    REQUIRE(at != std::string::npos);
+    const double value = std::stod(r.body.substr(at + 1 + std::strlen(name)));
+    CHECK(value >= 0);
+    if (std::string(name) == "process_start_time_seconds ") CHECK(value > 1.6e9);  // after 2020
+    if (std::string(name) == "process_resident_memory_bytes ") CHECK(value > 1e6);
+  }
 }
 
 TEST_CASE("metrics: a taken port is a clear error, not an exception") {
