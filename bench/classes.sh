@@ -13,24 +13,8 @@ sim_args=("$@")
 root=$(cd "$(dirname "$0")/.." && pwd)
 build=$(cd "$build" && pwd)
 work=$(mktemp -d /tmp/blink-classes.XXXXXX)
-trap 'kill "$daemon" 2>/dev/null || true; wait 2>/dev/null || true' EXIT
-port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-ingest=$(port); alerts=$(port); http=$(port); metrics=$(port)
-cat > "$work/blink.toml" <<TOML
-[ingest]
-endpoint = "tcp://127.0.0.1:$ingest"
-[alerts]
-endpoint = "tcp://127.0.0.1:$alerts"
-[http]
-listen = "127.0.0.1:$http"
-[metrics]
-listen = "127.0.0.1:$metrics"
-[state]
-dir = "$work/state"
-TOML
-"$build/daemon/blinkd" --config "$work/blink.toml" > "$work/blinkd.log" 2>&1 &
-daemon=$!
-for _ in $(seq 100); do curl -sf "http://127.0.0.1:$http/readyz" >/dev/null && break; sleep 0.1; done
+source "$root/bench/start_blinkd.sh"
+start_blinkd "$build" "$work"
 echo "classes: blinkd ready (state $work)"
 : > "$work/truth.csv"
 for seed in $seeds; do

@@ -35,28 +35,10 @@ done
 mkdir -p "$out"
 echo "latency.sh: state, logs and figures in $out" >&2
 
-port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-ingest=$(port); alerts=$(port); http=$(port); metrics=$(port)
-cat > "$out/blink.toml" <<TOML
-[ingest]
-endpoint = "tcp://127.0.0.1:$ingest"
-[alerts]
-endpoint = "tcp://127.0.0.1:$alerts"
-[http]
-listen = "127.0.0.1:$http"
-[metrics]
-listen = "127.0.0.1:$metrics"
-[state]
-dir = "$out/state"
-[pipeline]
+source "$root/bench/start_blinkd.sh"
+start_blinkd "$bin" "$out" "[pipeline]
 workers = $workers
-threads_per_exposure = $threads
-TOML
-"$bin/daemon/blinkd" --config "$out/blink.toml" > "$out/blinkd.log" 2>&1 &
-daemon=$!
-trap 'kill "$daemon" 2>/dev/null || true; wait 2>/dev/null || true' EXIT
-for _ in $(seq 100); do curl -sf "http://127.0.0.1:$http/readyz" >/dev/null && break; sleep 0.1; done
-kill -0 "$daemon" 2>/dev/null || { cat "$out/blinkd.log" >&2; exit 1; }
+threads_per_exposure = $threads"
 cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$daemon/stat"; }
 
 total=$(( fields * (epochs + 1) ))

@@ -252,7 +252,8 @@ Status fill(avro_value_t* v, const Json& j, const std::string& path) {
 
 Result<Json> to_json(const avro_value_t* v) {
   switch (avro_value_get_type(v)) {
-    case AVRO_RECORD: {
+    case AVRO_RECORD:  // fields and map entries both come with their names
+    case AVRO_MAP: {
       Json out = Json::object();
       size_t n = 0;
       avro_value_get_size(v, &n);
@@ -281,20 +282,6 @@ Result<Json> to_json(const avro_value_t* v) {
         auto child = to_json(&item);
         if (!child) return child.status();
         out.push_back(std::move(*child));
-      }
-      return out;
-    }
-    case AVRO_MAP: {
-      Json out = Json::object();
-      size_t n = 0;
-      avro_value_get_size(v, &n);
-      for (size_t i = 0; i < n; ++i) {
-        avro_value_t item;
-        const char* key = nullptr;
-        avro_value_get_by_index(v, i, &item, &key);
-        auto child = to_json(&item);
-        if (!child) return child.status();
-        out[key] = std::move(*child);
       }
       return out;
     }
