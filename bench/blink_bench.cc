@@ -54,6 +54,7 @@ struct BenchOptions {
   double rb_threshold = 0.5;
   std::string svg_path, fitsh_kernel;
   std::string model_path;  // real/bogus model file; empty: the pipeline's heuristic score
+  std::string candidates_csv;  // every candidate with what the truth says it is
   std::shared_ptr<const RealBogusModel> model;
   int fitsh_iterations = 3;
   bool fitsh_keep = false;
@@ -64,6 +65,11 @@ class NightRunner {
  public:
   NightRunner(const BenchOptions& o, bench::Report& report, std::optional<bench::FitshConfig> fitsh)
       : o_(o), report_(report), fitsh_(std::move(fitsh)) {
+    if (!o.candidates_csv.empty()) {
+      csv_.open(o.candidates_csv);
+      csv_ << "exposure,method,seeing_ratio,truth,x,y,snr,mag,fwhm,fwhm_ratio,elongation,sharpness,"
+              "negative_fraction,npix,on_mask,ref_distance,ref_mag,real_bogus\n";
+    }
     for (const std::string& m : o.methods) {
       if (!is_blink_method(m)) continue;
       PipelineOptions p = base_options();
@@ -165,6 +171,7 @@ class NightRunner {
       for (const auto& st : res->timings) out.stages.push_back(st);
       if (o_.model) score_real_bogus(o_.model.get(), res->candidates);  // as blinkd scores
       auto score = bench::score_exposure(res->candidates, e.sim.truth);
+      write_candidates(e, method, out.seeing_ratio, res->candidates);
       report_.add(out, score);
       progress(e, res->method, res->science_fwhm, res->reference_fwhm, res->candidates.size(), score,
                out.noise_ratio, out.total_seconds, "");
@@ -212,6 +219,7 @@ class NightRunner {
     for (const auto& st : out.stages) out.total_seconds += st.second;
     if (o_.model) score_real_bogus(o_.model.get(), run->candidates);
     auto score = bench::score_exposure(run->candidates, e.sim.truth);
+    write_candidates(e, "fitsh", out.seeing_ratio, run->candidates);
     report_.add(out, score);
     char extra[160];
     std::snprintf(extra, sizeof extra, ", ficonv %.2f s (%s, %d stamps, kernel sum %.3f)",
@@ -219,6 +227,19 @@ class NightRunner {
                   run->subtraction.kernel.sum);
     progress(e, "fitsh", blink.science_fwhm, blink.reference_fwhm, run->candidates.size(), score, out.noise_ratio,
              out.total_seconds, extra);
+  }
+
+  void write_candidates(const Exposure& e, const std::string& method, double ratio,
+                        const std::vector<Candidate>& candidates) {
+    if (!csv_.is_open()) return;
+    auto kinds = bench::candidate_truth_kinds(candidates, e.sim.truth);
+    for (size_t i = 0; i < candidates.size(); ++i) {
+      const Candidate& c = candidates[i];
+      csv_ << e.sim.exposure_id << ',' << method << ',' << ratio << ',' << kinds[i] << ',' << c.x << ',' << c.y
+           << ',' << c.snr << ',' << c.mag << ',' << c.fwhm << ',' << c.fwhm_ratio << ',' << c.elongation << ','
+           << c.sharpness << ',' << c.negative_fraction << ',' << c.npix << ',' << c.on_mask << ','
+           << c.ref_distance << ',' << c.ref_mag << ',' << c.real_bogus << '\n';
+    }
   }
 
   void progress(const Exposure& e, const std::string& method, double sci_fwhm, double ref_fwhm, size_t candidates,
@@ -238,6 +259,7 @@ class NightRunner {
   std::vector<std::pair<std::string, std::unique_ptr<DifferencePipeline>>> pipelines_;
   std::unique_ptr<DifferencePipeline> products_only_;
   std::vector<std::string> fitsh_command_;
+  std::ofstream csv_;
 };
 
 }  // namespace
@@ -254,6 +276,8 @@ int main(int argc, char** argv) {
   app.add_option("--model", o.model_path,
                  "score with this real/bogus model file (blink-train), e.g. "
                  "models/realbogus-default.json; default: the heuristic");
+  app.add_option("--candidates-csv", o.candidates_csv,
+                 "write every candidate here with what the truth says it is (diagnosis of false candidates)");
   app.add_option("--svg", o.svg_path, "write completeness against magnitude here, one line per method");
   app.add_option("--methods,--method", o.methods, "subtraction methods, compared in one table")
       ->delimiter(',')

@@ -106,7 +106,11 @@ Result<PreparedImage> prepare_image(const FitsImage& fits, const PipelineOptions
     }
   }
   out.physical_noise = physical;
-  out.cosmic_pixels = flag_cosmic_rays(out.image, out.variance, out.mask, out.psf.fwhm, kMaskCosmicRay, options.threads);
+  const double sharp_psf = sharpest_psf_width(out.sources, out.psf.fwhm);
+  const double margin = star_curvature_margin(out.image, out.sources, sharp_psf);
+  out.cosmic_pixels =
+      flag_cosmic_rays(out.image, out.variance, out.mask, sharp_psf, kMaskCosmicRay, options.threads, 5.0, margin);
+  out.cosmic_pixels += flag_sharp_sources(out.image, out.variance, out.mask, out.sources, sharp_psf, kMaskCosmicRay);
   flag_warm_columns(out.image, bg.rms, out.mask, 48, 8.0, options.threads);
   out.defects = observe_defects(out.mask);
   inpaint_masked(out.image, out.mask, kMaskCosmicRay | kMaskNoData | kMaskBadPixel);

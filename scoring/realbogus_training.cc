@@ -133,7 +133,26 @@ Result<TrainingOutcome> train_real_bogus(const std::vector<LabelledCandidate>& e
   const int n_test = std::clamp(int(std::lround(n * o.test_fraction)), 1, n - 2);
   const int n_cal = std::clamp(int(std::lround(n * o.calibration_fraction)), 1, n - 1 - n_test);
   std::map<std::string, int> which;  // 0 train, 1 calibration, 2 test
-  for (int i = 0; i < n; ++i) which[groups[size_t(i)]] = i < n_test ? 2 : i < n_test + n_cal ? 1 : 0;
+  // Every set needs both classes. Where labels of a class come from only a
+  // few exposures (artefacts are rare once most are rejected before
+  // scoring), deal one such exposure to each set before the rest.
+  std::map<std::string, std::pair<bool, bool>> has;  // (real, bogus) per exposure
+  for (const auto& e : examples) (e.real ? has[e.group].first : has[e.group].second) = true;
+  int count[3] = {0, 0, 0};
+  auto deal_one_each = [&](bool want_real) {
+    std::vector<const std::string*> holding;
+    for (const auto& g : groups)
+      if ((want_real ? has[g].first : has[g].second) && !which.count(g)) holding.push_back(&g);
+    if (holding.size() < 3) return;
+    for (int k = 0; k < 3; ++k) which[*holding[size_t(k)]] = 2 - k, ++count[2 - k];
+  };
+  deal_one_each(false);
+  deal_one_each(true);
+  for (const auto& g : groups) {
+    if (which.count(g)) continue;
+    const int k = count[2] < n_test ? 2 : count[1] < n_cal ? 1 : 0;
+    which[g] = k, ++count[k];
+  }
   Split split[3];
   for (int i = 0; i < n; ++i) split[which[groups[size_t(i)]]].exposures += 1;
   for (const auto& e : examples) {

@@ -1,6 +1,7 @@
 // Unit tests of each detector stage on small synthetic images.
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <cmath>
 
 #include "align.h"
@@ -131,6 +132,98 @@ TEST_CASE("cosmic: a single hot pixel is flagged, a star is not") {
   CHECK((mask.at(100, 100) & kMaskCosmicRay) == 0);
   inpaint_masked(img, mask, kMaskCosmicRay);
   CHECK(std::abs(img.at(50, 60)) < 5 * rms.at(50, 60));
+}
+
+namespace {
+
+// A segment of charge with a Gaussian cross-section (FWHM `width`), pixel
+// integrated on a 5x5 grid, `peak` ADU along its spine: a particle's track.
+void add_track(Image& img, double x, double y, double length, double angle, double width, double peak) {
+  const double s = width / 2.3548, half = length / 2, ux = std::cos(angle), uy = std::sin(angle);
+  const int r = int(half + 4 * s) + 2;
+  for (int yy = int(y) - r; yy <= int(y) + r; ++yy)
+    for (int xx = int(x) - r; xx <= int(x) + r; ++xx) {
+      double acc = 0;
+      for (int j = 0; j < 5; ++j)
+        for (int i = 0; i < 5; ++i) {
+          double dx = xx - 0.4 + 0.2 * i - x, dy = yy - 0.4 + 0.2 * j - y;
+          double along = std::clamp(dx * ux + dy * uy, -half, half);
+          double ex = dx - along * ux, ey = dy - along * uy;
+          acc += std::exp(-0.5 * (ex * ex + ey * ey) / (s * s));
+        }
+      img.at(xx, yy) += float(peak * acc / 25);
+    }
+}
+
+// Pixels of `truth` (noiseless added charge) above `sigma` times the noise that `mask` does not flag.
+int unflagged_above(const Image& truth, const Image& variance, const Mask& mask, double sigma) {
+  int n = 0;
+  for (size_t i = 0; i < truth.size(); ++i)
+    if (truth.pixels[i] > sigma * std::sqrt(variance.pixels[i]) && !(mask.pixels[i] & kMaskCosmicRay)) ++n;
+  return n;
+}
+
+// Flagged pixels within `radius` of any star.
+int flagged_on_stars(const Mask& mask, const std::vector<Star>& stars, double radius) {
+  int n = 0;
+  for (int y = 0; y < mask.height; ++y)
+    for (int x = 0; x < mask.width; ++x)
+      if (mask.at(x, y) & kMaskCosmicRay)
+        for (const Star& s : stars)
+          if (std::hypot(x - s.x, y - s.y) < radius) {
+            ++n;
+            break;
+          }
+  return n;
+}
+
+}  // namespace
+
+TEST_CASE("cosmic: long and wide tracks and round hits narrower than the PSF are flagged whole; stars are not") {
+  Scene sc;
+  sc.width = sc.height = 384;
+  sc.fwhm = 3.2;
+  auto stars = random_stars(120, sc.width, sc.height, 11, 5000, 400000);
+  std::erase_if(stars, [](const Star& s) {  // the hits clear of stars: this tests shapes, not blends
+    return std::hypot(s.x - 100, s.y - 300) < 20 || std::hypot(s.x - 300, s.y - 80) < 15 ||
+           std::hypot(s.x - 200, s.y - 200) < 12;
+  });
+  Image img = render(sc, stars);
+  // Hits a Laplacian alone misses: a grazing track 2 px wide (62% of the
+  // PSF) and 16 long, a faint one, and a round hit 70% of the PSF wide.
+  Image hits(sc.width, sc.height);
+  add_track(hits, 100, 300, 16, 0.4, 2.0, 4000);
+  add_track(hits, 300, 80, 10, 2.0, 1.4, 600);
+  add_gaussian(hits, 200, 200, 2.0 * M_PI * std::pow(0.7 * 3.2 / 2.3548, 2) * 3000, 0.7 * 3.2);
+  for (size_t i = 0; i < img.size(); ++i) img.pixels[i] += hits.pixels[i];
+  PipelineOptions opt;
+  StageTimings t;
+  auto p = prepare_image(as_fits(img, sc, 0, 0), opt, t, "");
+  REQUIRE(p);
+  CHECK(p->psf.fwhm == Approx(3.2).epsilon(0.1));
+  INFO("flagged pixels " << p->cosmic_pixels);
+  CHECK(unflagged_above(hits, p->variance, p->mask, 4.0) == 0);
+  CHECK(flagged_on_stars(p->mask, stars, 2 * sc.fwhm) == 0);
+  // What was flagged was filled in from around it: no trace of the hits is left.
+  for (auto [x, y] : {std::pair{100, 300}, {300, 80}, {200, 200}}) CHECK(std::abs(p->image.at(x, y)) < 5 * p->sky_rms);
+}
+
+TEST_CASE("cosmic: stars smeared by a tracking error are not taken for hits along their sharp axis") {
+  Scene sc;
+  sc.width = sc.height = 384;
+  auto stars = random_stars(150, sc.width, sc.height, 12, 5000, 600000);
+  // Each star 5.5 px wide along x and 2.6 px along y, as in a frame where the mount drifted.
+  Image img(sc.width, sc.height, float(sc.sky));
+  for (const Star& st : stars)
+    for (double dx = -1.5; dx <= 1.51; dx += 0.5) add_gaussian(img, st.x + dx, st.y, st.flux / 7, 2.6);
+  std::mt19937_64 rng(3);
+  std::normal_distribution<double> n01(0, 1);
+  for (float& v : img.pixels) v += float(std::sqrt(v / sc.gain + 6.25) * n01(rng));
+  PipelineOptions opt;
+  StageTimings t;
+  auto p = prepare_image(as_fits(img, sc, 0, 0), opt, t, "");
+  REQUIRE(p);
+  CHECK(flagged_on_stars(p->mask, stars, 8) == 0);
 }
 
 TEST_CASE("fft: convolution with a delta kernel is the identity and a box kernel sums") {
