@@ -362,13 +362,27 @@ int flag_sharp_sources(const Image& image, const Image& variance, Mask& mask, co
           seen.push_back(yy * w + xx);
         }
     }
-    bool hit = seen.size() <= size_t(kMaxPixels);
-    for (int idx : seen) hit = hit && !(mask.pixels[idx] & kProtected);
+    bool hit = seen.size() <= size_t(kMaxPixels), has_spine = false;
     for (int idx : seen) {
-      uint8_t& m = mask.pixels[idx];
-      m &= uint8_t(~kVisited);
-      if (hit && !(m & bit)) m |= bit, ++total;
+      hit = hit && !(mask.pixels[idx] & kProtected);
+      has_spine = has_spine || (mask.pixels[idx] & bit);
     }
+    // Where the Laplacian found the hit's spine, only its flanks are missing:
+    // stay within two pixels of it, so a star the hit landed on keeps its core.
+    auto near_spine = [&](int idx) {
+      const int x = idx % w, y = idx / w;
+      for (int dy = -2; dy <= 2; ++dy)
+        for (int dx = -2; dx <= 2; ++dx)
+          if (mask.contains(x + dx, y + dy) && (mask.at(x + dx, y + dy) & bit)) return true;
+      return false;
+    };
+    std::vector<int> add;
+    if (hit)
+      for (int idx : seen)
+        if (!(mask.pixels[idx] & bit) && (!has_spine || near_spine(idx))) add.push_back(idx);
+    for (int idx : seen) mask.pixels[idx] &= uint8_t(~kVisited);
+    for (int idx : add) mask.pixels[idx] |= bit;
+    total += int(add.size());
   }
   for (uint8_t& m : mask.pixels) m &= uint8_t(~kProtected);
   return total;

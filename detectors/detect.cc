@@ -56,9 +56,11 @@ Significance significance_image(const DifferenceImage& d, int threads) {
 
 std::vector<Candidate> find_detections(const DifferenceImage& d, const Significance& s,
                                        const DetectionOptions& options) {
-  // Cosmic-ray and bad pixels were filled in before subtraction and cannot
-  // peak on their own; a real source on one must still be found (on_mask says so).
-  const uint8_t skip = kMaskEdge | kMaskNoData | kMaskSaturated;
+  // The science image's cosmic-ray and bad pixels were filled in before
+  // subtraction and cannot peak on their own; a real source on one must
+  // still be found (on_mask says so). Where the reference was filled in, a
+  // peak is the filling's error (a hit on a star it cannot restore).
+  const uint8_t skip = kMaskEdge | kMaskNoData | kMaskSaturated | kMaskReferenceFilled;
   // Peaks at least about a PSF apart: close pairs stay two detections.
   const int radius = std::max(2, int(std::lround(0.8 * d.psf_fwhm)));
   auto segments = find_peaks(s.z, float(options.threshold), d.mask, skip, radius);

@@ -35,6 +35,9 @@ enum MaskBit : uint8_t {
   kMaskCosmicRay = 1 << 2,  // sharper than the PSF allows
   kMaskBadPixel = 1 << 3,   // hot/warm/dead detector pixel
   kMaskNoData = 1 << 4,     // NaN or infinite in the input
+  // On a difference image: the aligned reference here was filled in over a
+  // cosmic ray or bad pixel, not measured, so a peak here is no evidence of change.
+  kMaskReferenceFilled = 1 << 5,
   // Bits 6 and 7 are scratch for flag_sharp_sources (cosmic.cc) while it runs.
 };
 using Mask = Plane<uint8_t>;

@@ -21,6 +21,23 @@ namespace blink {
 
 namespace {
 
+// Keeps, of candidates closer than `radius` pixels, the most significant.
+void drop_duplicates(std::vector<Candidate>& cands, double radius) {
+  std::stable_sort(cands.begin(), cands.end(), [](const Candidate& a, const Candidate& b) { return a.snr > b.snr; });
+  std::vector<Candidate> kept;
+  kept.reserve(cands.size());
+  for (Candidate& c : cands) {
+    bool dup = false;
+    for (const Candidate& k : kept) dup = dup || std::hypot(k.x - c.x, k.y - c.y) < radius;
+    if (!dup) kept.push_back(std::move(c));
+  }
+  cands.swap(kept);
+}
+
+}  // namespace
+
+namespace {
+
 // The median over a grid of unmasked positions of a point source's flux
 // error, as the method measures it, turned into a 5-sigma magnitude.
 double limiting_magnitude(const DifferenceImage& d, const Subtraction& sub, double correlation,
@@ -112,6 +129,25 @@ Result<DifferenceResult> DifferencePipeline::process(const FitsImage& science, c
   aligned.image = std::move(ref_al);
   aligned.variance = std::move(var_al);
   aligned.mask = std::move(mask_al);
+  // Where the reference's hits and bad pixels land: filled in, not
+  // measured. On empty sky the filling is as good as a measurement; on a
+  // star or galaxy it cannot restore the core, and a peak in the difference
+  // there is the filling's error: those pixels are marked. Resampling spreads
+  // flags over the kernel's footprint, so only pixels whose nearest
+  // reference pixel was filled count.
+  constexpr uint8_t kFilled = kMaskCosmicRay | kMaskBadPixel;
+  for (int y = 0; y < h; ++y)
+    for (int x = 0; x < w; ++x) {
+      uint8_t& m = aligned.mask.at(x, y);
+      if (!(m & kFilled)) continue;
+      double rx, ry;
+      map.map(x, y, rx, ry);
+      const int ix = int(std::lround(rx)), iy = int(std::lround(ry));
+      const float v = aligned.image.at(x, y), var = aligned.variance.at(x, y);
+      const bool on_source = var > 0 && v > 3.0f * std::sqrt(var);
+      const bool filled = on_source && ref.mask.contains(ix, iy) && (ref.mask.at(ix, iy) & kFilled);
+      m = uint8_t((m & ~kFilled) | (filled ? kMaskReferenceFilled : 0));
+    }
   double area = map.area_ratio(w / 2.0, h / 2.0);
   aligned.fwhm = ref.psf.fwhm / std::sqrt(std::max(area, 1e-6));  // in science pixels
   result.science_fwhm = sci.psf.fwhm;
@@ -174,8 +210,10 @@ Result<DifferenceResult> DifferencePipeline::process(const FitsImage& science, c
       c.mag_err = 1.0857 * c.flux_err / c.flux;
     }
   }
-  // Measurement can move a detection onto its neighbour's peak or find no flux: drop those.
+  // Measurement can find no flux, or move a detection onto its neighbour's
+  // peak (two detections of one source): drop those, keeping the stronger.
   std::erase_if(cands, [](const Candidate& c) { return !(c.flux_err > 0) || !std::isfinite(c.flux); });
+  drop_duplicates(cands, 0.5 * d.psf_fwhm);
   if (sci.wcs) {
     std::vector<PixelCoord> px;
     for (const Candidate& c : cands) px.push_back({c.x, c.y});

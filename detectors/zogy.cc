@@ -170,8 +170,9 @@ Result<ZogyOutput> zogy_subtract(const ZogyInputs& in) {
         for (int x = b.x0; x < b.x1; ++x)
           out.diff.at(x, y) = float(rbuf[size_t(y - b.y0 + margin) * fw + (x - b.x0 + margin)] / FD);
       fft.inverse(work2.data(), pbuf.data());  // S
-      // Variance of S from each image's variance map through the squared kernels k_n, k_r.
-      Image vs(b.x1 - b.x0, b.y1 - b.y0);
+      // Variance of S from each image's variance map through the squared
+      // kernels k_n, k_r; the two convolutions add in Fourier space, so one
+      // inverse transform serves both (Nh, no longer needed, holds the sum).
       for (int which = 0; which < 2; ++which) {
         const Image& V = which == 0 ? *in.science_var : *in.reference_var;
         for (size_t k = 0; k < nc; ++k) {
@@ -185,22 +186,26 @@ Result<ZogyOutput> zogy_subtract(const ZogyInputs& in) {
         fft.forward(rbuf.data(), work.data());
         load(V, rbuf);
         fft.forward(rbuf.data(), work2.data());
-        for (size_t k = 0; k < nc; ++k) work2[k] *= work[k];
-        fft.inverse(work2.data(), rbuf.data());
-        for (int y = b.y0; y < b.y1; ++y)
-          for (int x = b.x0; x < b.x1; ++x)
-            vs.at(x - b.x0, y - b.y0) += rbuf[size_t(y - b.y0 + margin) * fw + (x - b.x0 + margin)];
+        if (which == 0)
+          for (size_t k = 0; k < nc; ++k) Nh[k] = work2[k] * work[k];
+        else
+          for (size_t k = 0; k < nc; ++k) Nh[k] += work2[k] * work[k];
       }
+      fft.inverse(Nh.data(), rbuf.data());
       for (int y = b.y0; y < b.y1; ++y)
         for (int x = b.x0; x < b.x1; ++x) {
-          float S = pbuf[size_t(y - b.y0 + margin) * fw + (x - b.x0 + margin)];
-          float v = std::max(vs.at(x - b.x0, y - b.y0), 1e-20f);
+          const size_t i = size_t(y - b.y0 + margin) * fw + (x - b.x0 + margin);
+          float S = pbuf[i];
+          float v = std::max(rbuf[i], 1e-20f);
           out.score.at(x, y) = S / std::sqrt(v);
           out.flux.at(x, y) = float(S / FS);
           out.flux_err.at(x, y) = float(std::sqrt(v) / FS);
           out.variance.at(x, y) = float(1.0 / (FD * FD));
         }
-      // P_D, the PSF of D, back in real space: its width serves shape measurements.
+      // P_D, the PSF of D, back in real space: its width serves shape
+      // measurements. It changes slowly over the frame: every third tile
+      // is enough for the median.
+      if (t % 3 != 0) continue;
       fft.inverse(pdh.data(), rbuf.data());
       Image pd(2 * half + 1, 2 * half + 1);
       for (int y = -half; y <= half; ++y)

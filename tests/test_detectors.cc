@@ -3,11 +3,13 @@
 
 #include <algorithm>
 #include <cmath>
+#include <random>
 
 #include "align.h"
 #include "background.h"
 #include "bad_pixels.h"
 #include "cosmic.h"
+#include "detect.h"
 #include "fft_convolve.h"
 #include "pattern_match.h"
 #include "pipeline.h"
@@ -224,6 +226,27 @@ TEST_CASE("cosmic: stars smeared by a tracking error are not taken for hits alon
   auto p = prepare_image(as_fits(img, sc, 0, 0), opt, t, "");
   REQUIRE(p);
   CHECK(flagged_on_stars(p->mask, stars, 8) == 0);
+}
+
+TEST_CASE("detect: a peak where the reference was filled in is no candidate; one on a filled science pixel is") {
+  DifferenceImage d;
+  d.psf_fwhm = 3.0;
+  d.diff = Image(128, 128);
+  d.variance = Image(128, 128, 100.0f);
+  d.mask = Mask(128, 128, 0);
+  std::mt19937_64 rng(4);
+  std::normal_distribution<double> n01(0, 1);
+  for (float& v : d.diff.pixels) v = float(10 * n01(rng));
+  add_gaussian(d.diff, 40, 64, 3000, 3.0);
+  add_gaussian(d.diff, 90, 64, 3000, 3.0);
+  for (int y = 62; y <= 66; ++y)
+    for (int x = 38; x <= 42; ++x) d.mask.at(x, y) = kMaskReferenceFilled;
+  for (int y = 62; y <= 66; ++y)
+    for (int x = 88; x <= 92; ++x) d.mask.at(x, y) = kMaskCosmicRay;
+  const Significance s = significance_image(d, 1);
+  const auto found = find_detections(d, s, DetectionOptions{});
+  REQUIRE(found.size() == 1);
+  CHECK(found[0].x == Approx(90).margin(1));
 }
 
 TEST_CASE("fft: convolution with a delta kernel is the identity and a box kernel sums") {
