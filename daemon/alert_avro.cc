@@ -432,7 +432,7 @@ Result<std::string> stamp_fits(const std::vector<float>& pixels, int size,
                            std::to_string(size));
   Image image;
   image.width = image.height = size;
-  image.pixels = pixels;
+  image.pixels.assign(pixels.begin(), pixels.end());
   auto bytes = encode_fits(image, {{"CANDID", candidate_id, "Blink candidate id"},
                                    {"STAMP", kind, "science, template or difference"}});
   if (!bytes)

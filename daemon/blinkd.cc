@@ -19,6 +19,7 @@
 #include "log.h"
 #include "metrics.h"
 #include "publisher.h"
+#include "image.h"
 #include "service.h"
 #include "signals.h"
 #include "spool.h"
@@ -358,6 +359,9 @@ int run_daemon(const Config& config, const std::optional<std::string>& config_pa
   // left once the fixed part (code, database, references) is in memory.
   const int64_t fixed = resident_bytes();
   service.set_memory_limit(std::max<int64_t>(running.pipeline.max_memory_bytes - fixed, 0));
+  // Freed pixel planes kept for the next exposure stay resident: a quarter
+  // of the exposures' share of the bound at most.
+  set_plane_cache_limit(size_t(service.memory_limit() / 4));
   log_info("memory: " + kv("bound_mib", (long long)(running.pipeline.max_memory_bytes >> 20)) + " " +
            kv("in_use_at_start_mib", (long long)(fixed >> 20)) + " " +
            kv("for_exposures_mib", (long long)(service.memory_limit() >> 20)));

@@ -16,7 +16,7 @@ constexpr double kSurelyDipole = 0.5;
 
 std::vector<float> stamp(const Image& image, double x, double y, int size) {
   Image s = cutout(image, x, y, size);
-  return std::move(s.pixels);
+  return {s.pixels.begin(), s.pixels.end()};
 }
 
 }  // namespace

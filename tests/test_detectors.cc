@@ -21,6 +21,22 @@
 using namespace blink;
 using namespace blink::testing;
 
+TEST_CASE("image: a freed large plane's memory serves the next plane of its size, filled as asked") {
+  set_plane_cache_limit(size_t(768) << 20);  // AddressSanitizer builds start with none
+  const float* first = nullptr;
+  {
+    Image a(2048, 2048, 5.0f);
+    first = a.pixels.data();
+  }
+  Image b(2048, 2048, 1.0f);
+  CHECK(b.pixels.data() == first);
+  CHECK(b.at(100, 100) == 1.0f);
+  CHECK(b.at(2047, 2047) == 1.0f);
+  set_plane_cache_limit(0);  // releases what is kept; later planes come fresh
+  Image c(1024, 1024);
+  CHECK(c.at(5, 5) == 0.0f);
+}
+
 TEST_CASE("fits: encode then decode keeps pixels and header facts") {
   Image img(40, 30);
   for (size_t i = 0; i < img.size(); ++i) img.pixels[i] = float(i) * 0.5f;
