@@ -8,10 +8,17 @@ namespace blink {
 
 namespace {
 
-// The pixel's charge is above twice its noise: part of something, not sky.
-bool stands_out(const Image& image, const Image& variance, int x, int y) {
+// The pixel's charge is above twice its noise over `floor`: part of
+// something, not sky (or not the galaxy a hit landed on).
+bool stands_out(const Image& image, const Image& variance, int x, int y, float floor = 0) {
   float v = variance.at(x, y);
-  return v > 0 && image.at(x, y) > 2.0f * std::sqrt(v);
+  return v > 0 && image.at(x, y) - floor > 2.0f * std::sqrt(v);
+}
+
+// A catalogued source whose width can be trusted: measured, unsaturated,
+// clear of the border, and at least this bright.
+bool well_measured(const Source& s, double min_snr) {
+  return !s.saturated && !s.near_edge && s.snr >= min_snr && s.fwhm > 0;
 }
 
 // Median of the one-pixel-wide ring of radius r around (x, y), inside the image.
@@ -96,21 +103,29 @@ class SharpnessTest {
   double ratio(const Image& img, int x, int y) const {
     const float v = img.at(x, y);
     if (v <= 0) return 0;
-    auto c = [&](int dx, int dy) { return 2 * v - img.at(x - dx, y - dy) - img.at(x + dx, y + dy); };
-    return std::max(std::max(c(1, 0), c(0, 1)) / straight_, std::max(c(1, 1), c(1, -1)) / diagonal_) / v;
+    const Curvature c = curvature(img, x, y);
+    return std::max(c.straight / straight_, c.diagonal / diagonal_) / v;
   }
 
   // The largest excess of curvature over the PSF's, in units of its noise.
   double excess(const Image& img, const Image& var, int x, int y) const {
     const float v = img.at(x, y), n = var.at(x, y);
     if (v <= 0 || n <= 0) return 0;
-    auto c = [&](int dx, int dy) { return 2 * v - img.at(x - dx, y - dy) - img.at(x + dx, y + dy); };
-    const float straight = std::max(c(1, 0), c(0, 1)) - straight_ * v;
-    const float diagonal = std::max(c(1, 1), c(1, -1)) - diagonal_ * v;
-    return std::max(straight, diagonal) / std::sqrt(6.0f * n);  // var(2v - a - b) = 6 var
+    const Curvature c = curvature(img, x, y);
+    return std::max(c.straight - straight_ * v, c.diagonal - diagonal_ * v) /
+           std::sqrt(6.0f * n);  // var(2v - a - b) = 6 var
   }
 
  private:
+  struct Curvature {
+    float straight, diagonal;  // the larger of rows and columns, of the two diagonals
+  };
+  static Curvature curvature(const Image& img, int x, int y) {
+    const float v2 = 2 * img.at(x, y);
+    auto c = [&](int dx, int dy) { return v2 - img.at(x - dx, y - dy) - img.at(x + dx, y + dy); };
+    return {std::max(c(1, 0), c(0, 1)), std::max(c(1, 1), c(1, -1))};
+  }
+
   float straight_ = 0, diagonal_ = 0;
 };
 
@@ -119,8 +134,7 @@ class SharpnessTest {
 double sharpest_psf_width(const std::vector<Source>& sources, double psf_fwhm) {
   std::vector<double> f;
   for (const Source& s : sources)
-    if (!s.saturated && !s.near_edge && s.snr >= 20 && s.fwhm > 0 && minor_fwhm(s) > 0.4 * psf_fwhm)
-      f.push_back(minor_fwhm(s));
+    if (well_measured(s, 20) && minor_fwhm(s) > 0.4 * psf_fwhm) f.push_back(minor_fwhm(s));
   if (f.size() < 10) return psf_fwhm;
   std::nth_element(f.begin(), f.begin() + f.size() / 2, f.end());
   return std::min(psf_fwhm, f[f.size() / 2]);
@@ -132,8 +146,7 @@ double star_curvature_margin(const Image& image, const std::vector<Source>& sour
   std::vector<double> r;
   for (const Source& s : sources) {
     // Star-like by their moments: hits are narrower, galaxies wider.
-    if (s.saturated || s.near_edge || s.snr < 50 || s.fwhm <= 0) continue;
-    if (minor_fwhm(s) < 0.85 * psf_fwhm || minor_fwhm(s) > 1.3 * psf_fwhm) continue;
+    if (!well_measured(s, 50) || minor_fwhm(s) < 0.85 * psf_fwhm || minor_fwhm(s) > 1.3 * psf_fwhm) continue;
     int x = int(std::lround(s.x)), y = int(std::lround(s.y));
     if (x < 2 || y < 2 || x >= image.width - 2 || y >= image.height - 2) continue;
     for (int dy = -1; dy <= 1; ++dy)  // the peak pixel near the centroid
@@ -145,11 +158,6 @@ double star_curvature_margin(const Image& image, const std::vector<Source>& sour
   // The median star, with room for the spread between stars.
   std::nth_element(r.begin(), r.begin() + r.size() / 2, r.end());
   return std::max(kFloor, 1.15 * r[r.size() / 2]);
-}
-
-double psf_laplacian_ratio(double psf_fwhm) {
-  const double s = psf_fwhm / 2.3548;
-  return 2.0 * (1.0 - std::exp(-0.5 / (s * s)));
 }
 
 int flag_cosmic_rays(const Image& image, const Image& variance, Mask& mask, double psf_fwhm, uint8_t bit,
@@ -251,9 +259,8 @@ class LocalPsfWidth {
  public:
   LocalPsfWidth(const std::vector<Source>& sources, double psf_minor) : fallback_(psf_minor) {
     for (const Source& s : sources) {
-      if (s.saturated || s.near_edge || s.snr < 20 || s.fwhm <= 0) continue;
       const double m = minor_fwhm(s);
-      if (m > 0.75 * psf_minor && m < 1.5 * psf_minor) stars_.emplace_back(&s, m);
+      if (well_measured(s, 20) && m > 0.75 * psf_minor && m < 1.5 * psf_minor) stars_.emplace_back(&s, m);
     }
   }
   double at(const Source& who) const {
@@ -281,8 +288,7 @@ class LocalPsfWidth {
 double star_width_spread(const std::vector<Source>& sources, double psf_fwhm) {
   std::vector<double> m;
   for (const Source& s : sources)
-    if (!s.saturated && !s.near_edge && s.snr >= 50 && s.fwhm > 0 && minor_fwhm(s) > 0.5 * psf_fwhm &&
-        minor_fwhm(s) < 2.0 * psf_fwhm)
+    if (well_measured(s, 50) && minor_fwhm(s) > 0.5 * psf_fwhm && minor_fwhm(s) < 2.0 * psf_fwhm)
       m.push_back(minor_fwhm(s));
   if (m.size() < 10) return 1.0;  // unknown: as good as no test
   std::nth_element(m.begin(), m.begin() + m.size() / 2, m.end());
@@ -322,6 +328,7 @@ int flag_sharp_sources(const Image& image, const Image& variance, Mask& mask, co
     return minor < 1.2 * limit * psf_fwhm && minor < limit * local.at(s);
   };
   std::vector<const Source*> narrow;
+  std::vector<int> protected_centres;
   for (const Source& s : sources) {
     if (is_narrow(s)) {
       narrow.push_back(&s);
@@ -329,7 +336,9 @@ int flag_sharp_sources(const Image& image, const Image& variance, Mask& mask, co
     }
     // A region that reaches another source's centre has run into a star or galaxy.
     int x = int(std::lround(s.x)), y = int(std::lround(s.y));
-    if (mask.contains(x, y)) mask.at(x, y) |= kProtected;
+    if (!mask.contains(x, y)) continue;
+    mask.at(x, y) |= kProtected;
+    protected_centres.push_back(y * w + x);
   }
   int total = 0;
   std::vector<int> seen;
@@ -345,8 +354,7 @@ int flag_sharp_sources(const Image& image, const Image& variance, Mask& mask, co
     const float floor = ring_median(image, x0, y0, int(reach) + 1);
     auto belongs = [&](int x, int y) {
       if (std::hypot(x - s.x, y - s.y) > reach) return false;
-      const float n = variance.at(x, y);
-      return (mask.at(x, y) & bit) || (n > 0 && image.at(x, y) - floor > 2.0f * std::sqrt(n));
+      return (mask.at(x, y) & bit) || stands_out(image, variance, x, y, floor);
     };
     if (!belongs(x0, y0)) continue;
     seen.assign(1, y0 * w + x0);
@@ -384,7 +392,7 @@ int flag_sharp_sources(const Image& image, const Image& variance, Mask& mask, co
     for (int idx : add) mask.pixels[idx] |= bit;
     total += int(add.size());
   }
-  for (uint8_t& m : mask.pixels) m &= uint8_t(~kProtected);
+  for (int idx : protected_centres) mask.pixels[idx] &= uint8_t(~kProtected);
   return total;
 }
 

@@ -12,9 +12,10 @@ namespace blink {
 // After L.A.Cosmic (van Dokkum 2001, PASP 113, 1420): flags with `bit` the
 // pixels whose Laplacian edge, in units of the noise, exceeds `sigma_clip`
 // after removing smooth structure, and that are sharper than a star can be:
-// either their Laplacian is large against the image's fine structure (which
-// stars have and cosmic rays do not), or, where the PSF is resolved, large
-// against their own value compared with what the PSF allows. Then grows
+// where the PSF is resolved, their curvature along a row, column or diagonal
+// exceeds what the PSF allows for their value; where it is not, their
+// Laplacian is large against the image's fine structure (which stars have
+// and cosmic rays do not). Then grows
 // along the track into neighbours above a lower limit, and one pixel into
 // its significant flanks. `image` is background subtracted, `variance` its
 // per-pixel variance, `psf_fwhm` the PSF's FWHM in pixels.
@@ -40,16 +41,12 @@ double star_curvature_margin(const Image& image, const std::vector<Source>& sour
 int flag_sharp_sources(const Image& image, const Image& variance, Mask& mask, const std::vector<Source>& sources,
                        double psf_fwhm, uint8_t bit);
 
-// The PSF width the tests above should assume: the 20th percentile of the
-// bright, unsaturated sources' widths across their narrowest axis, at most
+// The PSF width the tests above should assume: the median of the bright,
+// unsaturated sources' widths across their narrowest axis, at most
 // `psf_fwhm`. A PSF elongated by tracking, widened by blends (a crowded
 // field) or varying over the frame would otherwise make stars look like
-// hits along their sharp axis; erring narrow only lets a few hits through.
+// hits along their sharp axis.
 double sharpest_psf_width(const std::vector<Source>& sources, double psf_fwhm);
-
-// Laplacian (L.A.Cosmic's, of the 2x2 replicated image) over value at the
-// centre of a Gaussian PSF of this FWHM: the sharpest a point source gets.
-double psf_laplacian_ratio(double psf_fwhm);
 
 // Replaces every pixel carrying any of `bits` by the median of the unflagged
 // pixels in its 5x5 neighbourhood, so convolution does not smear it.

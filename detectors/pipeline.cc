@@ -34,9 +34,27 @@ void drop_duplicates(std::vector<Candidate>& cands, double radius) {
   cands.swap(kept);
 }
 
-}  // namespace
-
-namespace {
+// Where the reference's hits and bad pixels land on the science grid:
+// filled in, not measured. On empty sky the filling is as good as a
+// measurement; on a star or galaxy it cannot restore the core, and a peak in
+// the difference there is the filling's error: those pixels get
+// kMaskReferenceFilled. Resampling spreads flags over the kernel's
+// footprint, so only pixels whose nearest reference pixel was filled count.
+void mark_reference_filled(AlignedReference& aligned, const Mask& reference_mask, const PixelMap& map) {
+  constexpr uint8_t kFilled = kMaskCosmicRay | kMaskBadPixel;
+  for (int y = 0; y < aligned.mask.height; ++y)
+    for (int x = 0; x < aligned.mask.width; ++x) {
+      uint8_t& m = aligned.mask.at(x, y);
+      if (!(m & kFilled)) continue;
+      double rx, ry;
+      map.map(x, y, rx, ry);
+      const int ix = int(std::lround(rx)), iy = int(std::lround(ry));
+      const float v = aligned.image.at(x, y), var = aligned.variance.at(x, y);
+      const bool on_source = var > 0 && v > 3.0f * std::sqrt(var);
+      const bool filled = on_source && reference_mask.contains(ix, iy) && (reference_mask.at(ix, iy) & kFilled);
+      m = uint8_t((m & ~kFilled) | (filled ? kMaskReferenceFilled : 0));
+    }
+}
 
 // The median over a grid of unmasked positions of a point source's flux
 // error, as the method measures it, turned into a 5-sigma magnitude.
@@ -129,25 +147,7 @@ Result<DifferenceResult> DifferencePipeline::process(const FitsImage& science, c
   aligned.image = std::move(ref_al);
   aligned.variance = std::move(var_al);
   aligned.mask = std::move(mask_al);
-  // Where the reference's hits and bad pixels land: filled in, not
-  // measured. On empty sky the filling is as good as a measurement; on a
-  // star or galaxy it cannot restore the core, and a peak in the difference
-  // there is the filling's error: those pixels are marked. Resampling spreads
-  // flags over the kernel's footprint, so only pixels whose nearest
-  // reference pixel was filled count.
-  constexpr uint8_t kFilled = kMaskCosmicRay | kMaskBadPixel;
-  for (int y = 0; y < h; ++y)
-    for (int x = 0; x < w; ++x) {
-      uint8_t& m = aligned.mask.at(x, y);
-      if (!(m & kFilled)) continue;
-      double rx, ry;
-      map.map(x, y, rx, ry);
-      const int ix = int(std::lround(rx)), iy = int(std::lround(ry));
-      const float v = aligned.image.at(x, y), var = aligned.variance.at(x, y);
-      const bool on_source = var > 0 && v > 3.0f * std::sqrt(var);
-      const bool filled = on_source && ref.mask.contains(ix, iy) && (ref.mask.at(ix, iy) & kFilled);
-      m = uint8_t((m & ~kFilled) | (filled ? kMaskReferenceFilled : 0));
-    }
+  mark_reference_filled(aligned, ref.mask, map);
   double area = map.area_ratio(w / 2.0, h / 2.0);
   aligned.fwhm = ref.psf.fwhm / std::sqrt(std::max(area, 1e-6));  // in science pixels
   result.science_fwhm = sci.psf.fwhm;
