@@ -3,6 +3,7 @@
 #include <fitsio.h>
 #include <malloc.h>
 
+#include <cctype>
 #include <cmath>
 #include <cstdlib>
 #include <cstring>
@@ -128,6 +129,62 @@ Status check_fits_structure(const char* data, size_t size, size_t* length = null
   return Status::ok();
 }
 
+// How an uncertainty extension's pixels become a variance, by EXTNAME.
+enum class Uncertainty { kNone, kSigma, kVariance, kInverseVariance };
+
+Uncertainty uncertainty_kind(fitsfile* f) {
+  int status = 0;
+  char value[FLEN_VALUE] = {0};
+  fits_read_key(f, TSTRING, "EXTNAME", value, nullptr, &status);
+  if (status != 0) {
+    fits_clear_errmsg();
+    return Uncertainty::kNone;
+  }
+  std::string name(value);
+  for (char& c : name) c = char(std::toupper(static_cast<unsigned char>(c)));
+  while (!name.empty() && name.back() == ' ') name.pop_back();
+  if (name == "ERR" || name == "SIGMA" || name == "NOISE" || name == "STDDEV") return Uncertainty::kSigma;
+  if (name == "VAR" || name == "VARIANCE") return Uncertainty::kVariance;
+  if (name == "IVAR" || name == "INVVAR") return Uncertainty::kInverseVariance;
+  return Uncertainty::kNone;
+}
+
+// The first uncertainty extension after HDU `after` with the image's shape,
+// as a variance; non-positive or non-finite values become NaN (no data).
+Result<std::optional<Image>> read_variance(fitsfile* f, int after, int nhdu, long width, long height) {
+  int status = 0;
+  for (int h = after + 1; h <= nhdu; ++h) {
+    int type = 0;
+    fits_movabs_hdu(f, h, &type, &status);
+    if (status != 0) return Status::corrupt("moving to HDU " + std::to_string(h) + ": " + cfitsio_error(status));
+    if (type != IMAGE_HDU && !fits_is_compressed_image(f, &status)) continue;
+    Uncertainty kind = uncertainty_kind(f);
+    if (kind == Uncertainty::kNone) continue;
+    int bitpix = 0, naxis = 0;
+    long naxes[3] = {0, 0, 0};
+    fits_get_img_param(f, 3, &bitpix, &naxis, naxes, &status);
+    if (status != 0) return Status::corrupt("reading image parameters of HDU " + std::to_string(h) + ": " + cfitsio_error(status));
+    if (naxes[0] != width || naxes[1] != height || !(naxis == 2 || (naxis == 3 && naxes[2] == 1))) {
+      return Status::invalid("uncertainty image in HDU " + std::to_string(h) + " is " + std::to_string(naxes[0]) +
+                             "x" + std::to_string(naxes[1]) + ", the science image " + std::to_string(width) + "x" +
+                             std::to_string(height));
+    }
+    Image v(static_cast<int>(width), static_cast<int>(height));
+    long first[3] = {1, 1, 1};
+    float nullval = NAN;
+    int anynull = 0;
+    fits_read_pix(f, TFLOAT, first, long(v.size()), &nullval, v.pixels.data(), &anynull, &status);
+    if (status != 0) return Status::corrupt("reading the uncertainty image in HDU " + std::to_string(h) + ": " + cfitsio_error(status));
+    for (float& x : v.pixels) {
+      if (kind == Uncertainty::kSigma) x = x > 0 ? x * x : NAN;
+      else if (kind == Uncertainty::kInverseVariance) x = 1.0f / x;
+      if (!(x > 0) || !std::isfinite(x)) x = NAN;
+    }
+    return std::optional<Image>(std::move(v));
+  }
+  return std::optional<Image>();
+}
+
 }  // namespace
 
 Result<FitsImage> decode_fits(const void* data, size_t size, const DecodeLimits& limits) {
@@ -232,6 +289,9 @@ Result<FitsImage> decode_fits(const void* data, size_t size, const DecodeLimits&
     return Status::corrupt("reading " + std::to_string(naxes[0]) + "x" + std::to_string(naxes[1]) +
                            " pixels: " + cfitsio_error(status));
   }
+  auto variance = read_variance(fits.get(), chosen, nhdu, naxes[0], naxes[1]);
+  if (!variance) return variance.status();
+  out.variance = std::move(*variance);
   return out;
 }
 

@@ -24,6 +24,12 @@ struct FitsImage {
   std::optional<double> read_noise;  // e- (RDNOISE or READNOIS)
   std::optional<double> saturate;    // ADU (SATURATE or SATURATN)
   std::optional<double> magzp;       // magnitude of 1 ADU/exposure (MAGZP)
+  // Per-pixel variance (ADU^2) when the file carries an uncertainty image of
+  // the same size: an extension named ERR, SIGMA or NOISE (standard
+  // deviation), VAR or VARIANCE, or IVAR (inverse variance). Coadds and
+  // space-telescope products ship one; it includes the sources' own photon
+  // noise, which the header alone cannot give when GAIN is unknown.
+  std::optional<Image> variance;
 };
 
 struct DecodeLimits {

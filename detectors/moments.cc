@@ -6,7 +6,7 @@
 namespace blink {
 
 Moments adaptive_moments(const Image& img, const Mask* mask, double x0, double y0, double sigma0,
-                         int iterations) {
+                         int iterations, double pedestal) {
   Moments m;
   double sw = std::max(0.6, sigma0);
   double cx = x0, cy = y0;
@@ -21,7 +21,7 @@ Moments adaptive_moments(const Image& img, const Mask* mask, double x0, double y
       for (int x = xa; x <= xb; ++x) {
         if (mask && mask->at(x, y)) continue;
         double dx = x - cx, dy = y - cy;
-        double wgt = std::exp(-(dx * dx + dy * dy) * inv2) * img.at(x, y);
+        double wgt = std::exp(-(dx * dx + dy * dy) * inv2) * (img.at(x, y) - pedestal);
         s0 += wgt, sx += wgt * dx, sy += wgt * dy;
       }
     if (!(s0 > 0)) return m;
@@ -34,7 +34,7 @@ Moments adaptive_moments(const Image& img, const Mask* mask, double x0, double y
       for (int x = xa; x <= xb; ++x) {
         if (mask && mask->at(x, y)) continue;
         double dx = x - cx, dy = y - cy;
-        double wgt = std::exp(-(dx * dx + dy * dy) * inv2) * img.at(x, y);
+        double wgt = std::exp(-(dx * dx + dy * dy) * inv2) * (img.at(x, y) - pedestal);
         s0 += wgt, mxx += wgt * dx * dx, myy += wgt * dy * dy, mxy += wgt * dx * dy;
       }
     if (!(s0 > 0)) return m;

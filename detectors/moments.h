@@ -16,7 +16,9 @@ struct Moments {
 
 // Iterates the weight width towards the source's own size, starting from
 // `sigma0`. Masked pixels (mask != 0) are skipped when `mask` is given.
+// `pedestal` is subtracted from every pixel first: the local floor under a
+// star that sits on a galaxy, which would otherwise keep the weight growing.
 Moments adaptive_moments(const Image& img, const Mask* mask, double x0, double y0, double sigma0,
-                         int iterations = 8);
+                         int iterations = 8, double pedestal = 0);
 
 }  // namespace blink

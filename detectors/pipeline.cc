@@ -162,7 +162,9 @@ Result<DifferenceResult> DifferencePipeline::process(const FitsImage& science, c
     sub = subtract_zogy(sci, aligned, threads);
     if (!sub && options_.method == "zogy") return sub.status();
   }
-  if (options_.method == "alard-lupton" || !sub || sub->significance.pixel_noise_ratio > 1.15) {
+  const bool try_al = options_.method == "alard-lupton" ||
+                      (options_.method == "auto" && (!sub || sub->significance.pixel_noise_ratio > 1.15));
+  if (try_al) {
     auto al = subtract_alard_lupton(sci, aligned, threads);
     auto badness = [](const Subtraction& x) { return std::abs(std::log(x.significance.pixel_noise_ratio)); };
     if (al && (!sub || badness(*al) < badness(*sub))) sub = std::move(al);

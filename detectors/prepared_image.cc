@@ -10,6 +10,65 @@
 
 namespace blink {
 
+namespace {
+
+// The uncertainty image that came with the exposure is the variance; pixels
+// it calls unmeasured (NaN) carry no data.
+void use_supplied_variance(const Image& supplied, PreparedImage& out) {
+  out.variance = supplied;
+  for (size_t i = 0; i < out.variance.size(); ++i) {
+    if (std::isfinite(out.variance.pixels[i])) continue;
+    out.variance.pixels[i] = 0;
+    out.mask.pixels[i] |= kMaskNoData;
+    out.image.pixels[i] = 0;
+  }
+  out.physical_noise = true;
+}
+
+// The variance from the header's GAIN and RDNOISE, or from the measured noise.
+void estimate_variance(const FitsImage& fits, const Image& raw, const BackgroundMap& bg,
+                       const PipelineOptions& options, PreparedImage& out) {
+  const int w = raw.width, h = raw.height;
+  out.variance = Image(w, h);
+  const float inv_gain = float(1.0 / out.gain);
+  // Photon noise of the sky from GAIN and RDNOISE where the header has them
+  // and the image agrees (a coadd or a rescaled image would not); otherwise
+  // the measured pixel-to-pixel noise. Source photons add on top either way.
+  bool physical = false;
+  if (fits.gain && *fits.gain > 0) {
+    double rn = fits.read_noise.value_or(options.default_read_noise) / out.gain;
+    std::vector<float> ratio;
+    for (size_t i = 0; i < raw.size(); i += 997) {
+      double predicted = std::max(bg.level.pixels[i], 0.0f) * inv_gain + rn * rn;
+      if (predicted > 0) ratio.push_back(float(bg.rms.pixels[i] * bg.rms.pixels[i] / predicted));
+    }
+    if (!ratio.empty()) {
+      std::nth_element(ratio.begin(), ratio.begin() + ratio.size() / 2, ratio.end());
+      float q = ratio[ratio.size() / 2];
+      physical = q > 0.6f && q < 1.7f;
+    }
+    if (physical) {
+      const float rn2 = float(rn * rn);
+      for (size_t i = 0; i < raw.size(); ++i)
+        out.variance.pixels[i] = std::max(bg.level.pixels[i], 0.0f) * inv_gain + rn2 +
+                                 std::max(out.image.pixels[i], 0.0f) * inv_gain;
+    }
+  }
+  if (!physical) {
+    // Without a trustworthy GAIN the units may not be counts at all (MJy/sr,
+    // a rescaled coadd): source photon noise is then unknowable from the
+    // header, and the measured background noise is all we claim.
+    const float source_term = fits.gain ? inv_gain : 0.0f;
+    for (size_t i = 0; i < raw.size(); ++i) {
+      float r = bg.rms.pixels[i];
+      out.variance.pixels[i] = r * r + std::max(out.image.pixels[i], 0.0f) * source_term;
+    }
+  }
+  out.physical_noise = physical;
+}
+
+}  // namespace
+
 Result<PreparedImage> prepare_image(const FitsImage& fits, const PipelineOptions& options,
                                     StageTimings& timings, const std::string& prefix,
                                     const Mask* bad_pixels, const FakeOptions* fakes) {
@@ -70,42 +129,11 @@ Result<PreparedImage> prepare_image(const FitsImage& fits, const PipelineOptions
     timer.mark(prefix + "inject_fakes");
   }
 
-  out.variance = Image(w, h);
-  const float inv_gain = float(1.0 / out.gain);
-  // Photon noise of the sky from GAIN and RDNOISE where the header has them
-  // and the image agrees (a coadd or a rescaled image would not); otherwise
-  // the measured pixel-to-pixel noise. Source photons add on top either way.
-  bool physical = false;
-  if (fits.gain && *fits.gain > 0) {
-    double rn = fits.read_noise.value_or(options.default_read_noise) / out.gain;
-    std::vector<float> ratio;
-    for (size_t i = 0; i < raw.size(); i += 997) {
-      double predicted = std::max(bg.level.pixels[i], 0.0f) * inv_gain + rn * rn;
-      if (predicted > 0) ratio.push_back(float(bg.rms.pixels[i] * bg.rms.pixels[i] / predicted));
-    }
-    if (!ratio.empty()) {
-      std::nth_element(ratio.begin(), ratio.begin() + ratio.size() / 2, ratio.end());
-      float q = ratio[ratio.size() / 2];
-      physical = q > 0.6f && q < 1.7f;
-    }
-    if (physical) {
-      const float rn2 = float(rn * rn);
-      for (size_t i = 0; i < raw.size(); ++i)
-        out.variance.pixels[i] = std::max(bg.level.pixels[i], 0.0f) * inv_gain + rn2 +
-                                 std::max(out.image.pixels[i], 0.0f) * inv_gain;
-    }
+  if (fits.variance && fits.variance->width == w && fits.variance->height == h) {
+    use_supplied_variance(*fits.variance, out);
+  } else {
+    estimate_variance(fits, raw, bg, options, out);
   }
-  if (!physical) {
-    // Without a trustworthy GAIN the units may not be counts at all (MJy/sr,
-    // a rescaled coadd): source photon noise is then unknowable from the
-    // header, and the measured background noise is all we claim.
-    const float source_term = fits.gain ? inv_gain : 0.0f;
-    for (size_t i = 0; i < raw.size(); ++i) {
-      float r = bg.rms.pixels[i];
-      out.variance.pixels[i] = r * r + std::max(out.image.pixels[i], 0.0f) * source_term;
-    }
-  }
-  out.physical_noise = physical;
   const double sharp_psf = sharpest_psf_width(out.sources, out.psf.fwhm);
   const double margin = star_curvature_margin(out.image, out.sources, sharp_psf);
   out.cosmic_pixels =

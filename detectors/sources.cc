@@ -8,6 +8,34 @@
 #include "segment.h"
 
 namespace blink {
+namespace {
+
+// Median of the pixels between radii r_in and r_out around (cx, cy).
+double annulus_median(const Image& image, int cx, int cy, int r_in, int r_out) {
+  std::vector<float> ring;
+  for (int y = cy - r_out; y <= cy + r_out; ++y)
+    for (int x = cx - r_out; x <= cx + r_out; ++x) {
+      int d2 = (x - cx) * (x - cx) + (y - cy) * (y - cy);
+      if (d2 < r_in * r_in || d2 > r_out * r_out || !image.contains(x, y)) continue;
+      ring.push_back(image.at(x, y));
+    }
+  if (ring.empty()) return 0;
+  std::nth_element(ring.begin(), ring.begin() + ring.size() / 2, ring.end());
+  return ring[ring.size() / 2];
+}
+
+// Moments of the source at a peak. A star on a galaxy or on intracluster
+// light sits on a pedestal the mesh background does not remove, and the
+// weight then grows without end: measure it again above the local floor.
+Moments source_moments(const Image& image, int px, int py) {
+  Moments m = adaptive_moments(image, nullptr, px, py, 1.5);
+  if (m.ok) return m;
+  double floor = annulus_median(image, px, py, 6, 10);
+  if (floor > 0) m = adaptive_moments(image, nullptr, px, py, 1.5, 8, floor);
+  return m;
+}
+
+}  // namespace
 
 std::vector<Source> extract_sources(const Image& image, const Image& rms, const Mask& mask,
                                     const SourceOptions& options, int threads) {
@@ -32,7 +60,7 @@ std::vector<Source> extract_sources(const Image& image, const Image& rms, const 
   std::vector<Source> out;
   out.reserve(segments.size());
   for (const Segment& s : segments) {
-    Moments m = adaptive_moments(image, nullptr, s.peak_x, s.peak_y, 1.5);
+    Moments m = source_moments(image, s.peak_x, s.peak_y);
     Source src;
     src.x = m.ok ? m.x : s.peak_x;
     src.y = m.ok ? m.y : s.peak_y;
@@ -89,6 +117,28 @@ std::vector<Source> extract_sources(const Image& image, const Image& rms, const 
   return out;
 }
 
+namespace {
+
+// First guess at the stars' width. In a star field most bright round
+// sources are stars and the median is theirs. Where the widths spread widely
+// (a galaxy cluster, a deep extragalactic field) galaxies dominate, and the
+// stars are the narrowest tight clump: nothing real is sharper than the PSF.
+double stellar_locus(std::vector<double> f) {
+  std::sort(f.begin(), f.end());
+  const size_t n = f.size();
+  const double med = f[n / 2];
+  const double spread = (f[3 * n / 4] - f[n / 4]) / med;
+  if (spread < 0.4) return med;
+  const size_t need = std::max<size_t>(5, n / 20);
+  for (size_t i = 0; i + need <= n; ++i) {
+    size_t end = std::upper_bound(f.begin() + i, f.end(), 1.3 * f[i]) - f.begin();
+    if (end - i >= need) return f[(i + end) / 2];
+  }
+  return med;
+}
+
+}  // namespace
+
 PsfEstimate estimate_psf(const std::vector<Source>& sources) {
   std::vector<const Source*> good;
   for (const Source& s : sources) {
@@ -99,8 +149,7 @@ PsfEstimate estimate_psf(const std::vector<Source>& sources) {
   if (good.size() < 3) return est;
   std::vector<double> f;
   for (auto* s : good) f.push_back(s->fwhm);
-  std::nth_element(f.begin(), f.begin() + f.size() / 2, f.end());
-  double med = f[f.size() / 2];
+  double med = stellar_locus(f);
   // Second pass: isolated stars within 25% of the first guess (drops galaxies and blends).
   std::vector<double> fw, el;
   for (auto* s : good) {

@@ -7,6 +7,7 @@
 #include "filters.h"
 #include "measure.h"
 #include "moments.h"
+#include "noise_correlation.h"
 #include "psf_match.h"
 #include "subtraction.h"
 
@@ -109,7 +110,11 @@ Result<Subtraction> subtract_alard_lupton(const PreparedImage& sci, const Aligne
   d.variance = Image(w, h);
   double k2 = 0;
   for (float v : sol.kernel.pixels) k2 += double(v) * v;
-  const float fk2 = float(k2);
+  // The convolved image's noise may be correlated (a coadd, a resampled
+  // reference): its variance then grows by more than the kernel's k^2.
+  const NoiseCorrelation corr =
+      measure_noise_correlation(sharp, sharp_var, convolve_science ? sci.mask : ref.mask);
+  const float fk2 = float(k2 * corr.convolution_factor(sol.kernel));
   // The background term varies slowly: evaluate it on a coarse grid of rows.
   std::vector<float> bg_row(w);
   for (size_t i = 0; i < d.diff.size(); ++i) {

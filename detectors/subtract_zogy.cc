@@ -27,6 +27,8 @@ Result<Subtraction> subtract_zogy(const PreparedImage& sci, const AlignedReferen
     return Status::invalid("ZOGY: too few clean bright stars to measure both PSFs");
   }
   in.flux_ratio = fit_flux_ratio(sci.image, ref.image, mask, sci.sources, 3.0 * fwhm_broad);
+  in.science_noise = measure_noise_correlation(sci.image, sci.variance, mask);
+  in.reference_noise = measure_noise_correlation(ref.image, ref.variance, mask);
   in.threads = threads;
   auto z = zogy_subtract(in);
   if (!z) return z.status();

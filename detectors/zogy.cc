@@ -75,6 +75,23 @@ double fit_flux_ratio(const Image& science, const Image& reference, const Mask& 
 
 namespace {
 int zogy_fft_side(int tile, int margin, int side) { return fast_fft_size(std::min(tile, side) + 2 * margin); }
+
+// The noise power spectrum (1 at every frequency for white noise) from the
+// correlation at small lags, on the tiles' half-plane spectrum. A truncated
+// correlation can dip below zero at some frequencies; the floor keeps the
+// ZOGY weights finite there.
+std::vector<float> noise_spectrum(const NoiseCorrelation& c, Fft2d& fft, int fw, int fh) {
+  FftBuffer<float> buf(size_t(fw) * fh);
+  FftBuffer<std::complex<float>> spec(fft.spectrum_size());
+  std::fill(buf.data(), buf.data() + size_t(fw) * fh, 0.0f);
+  const int r = NoiseCorrelation::kReach;
+  for (int dy = -r; dy <= r; ++dy)
+    for (int dx = -r; dx <= r; ++dx) buf[size_t((dy + fh) % fh) * fw + size_t((dx + fw) % fw)] = c.at(dx, dy);
+  fft.forward(buf.data(), spec.data());
+  std::vector<float> out(fft.spectrum_size());
+  for (size_t k = 0; k < out.size(); ++k) out[k] = std::max(spec[k].real(), 0.05f);
+  return out;
+}
 }  // namespace
 
 void warm_zogy_plans(int width, int height) {
@@ -91,6 +108,8 @@ Result<ZogyOutput> zogy_subtract(const ZogyInputs& in) {
   const int fw = zogy_fft_side(tile, margin, w), fh = zogy_fft_side(tile, margin, h);
   Fft2d fft(fw, fh, 1);  // tiles run in parallel; each transform on one thread
   const double Fn = 1.0, Fr = in.flux_ratio;
+  const std::vector<float> Sn = noise_spectrum(in.science_noise, fft, fw, fh);
+  const std::vector<float> Sr = noise_spectrum(in.reference_noise, fft, fw, fh);
 
   ZogyOutput out;
   out.diff = Image(w, h);
@@ -146,12 +165,16 @@ Result<ZogyOutput> zogy_subtract(const ZogyInputs& in) {
       place_psf(psf_r, pbuf, fw, fh);
       fft.forward(pbuf.data(), Pr.data());
 
-      const double FD = Fr * Fn / std::sqrt(sn * sn * Fr * Fr + sr * sr * Fn * Fn);
+      const double FD = Fr * Fn / std::sqrt(sn * sn * Sn[0] * Fr * Fr + sr * sr * Sr[0] * Fn * Fn);
+      // D's variance is 1 / FD^2 on the sky. On a galaxy or a star the inputs'
+      // own variance is higher; the kernels are compact, so D's variance
+      // follows the inputs' at the same pixel with the sky's weights.
+      const double Vd_n = Sn[0] / (Fn * Fn), Vd_r = Sr[0] / (Fr * Fr);
       // D-hat into work, S-hat into work2; F_S accumulates over the full spectrum.
       double FS = 0;
       for (size_t k = 0; k < nc; ++k) {
         const float pn2 = std::norm(Pn[k]), pr2 = std::norm(Pr[k]);
-        const double denom = sn * sn * Fr * Fr * pr2 + sr * sr * Fn * Fn * pn2 + 1e-20;
+        const double denom = sn * sn * Sn[k] * Fr * Fr * pr2 + sr * sr * Sr[k] * Fn * Fn * pn2 + 1e-20;
         const double sd = std::sqrt(denom);
         const cf d = cf(float(Fr / sd)) * Pr[k] * Nh[k] - cf(float(Fn / sd)) * Pn[k] * Rh[k];
         const cf pd = cf(float(Fr * Fn / (FD * sd))) * Pr[k] * Pn[k];
@@ -177,7 +200,7 @@ Result<ZogyOutput> zogy_subtract(const ZogyInputs& in) {
         const Image& V = which == 0 ? *in.science_var : *in.reference_var;
         for (size_t k = 0; k < nc; ++k) {
           const float pn2 = std::norm(Pn[k]), pr2 = std::norm(Pr[k]);
-          const double denom = sn * sn * Fr * Fr * pr2 + sr * sr * Fn * Fn * pn2 + 1e-20;
+          const double denom = sn * sn * Sn[k] * Fr * Fr * pr2 + sr * sr * Sr[k] * Fn * Fn * pn2 + 1e-20;
           work[k] = which == 0 ? cf(float(Fn * Fr * Fr / denom)) * std::conj(Pn[k]) * pr2
                                : cf(float(Fr * Fn * Fn / denom)) * std::conj(Pr[k]) * pn2;
         }
@@ -200,7 +223,7 @@ Result<ZogyOutput> zogy_subtract(const ZogyInputs& in) {
           out.score.at(x, y) = S / std::sqrt(v);
           out.flux.at(x, y) = float(S / FS);
           out.flux_err.at(x, y) = float(std::sqrt(v) / FS);
-          out.variance.at(x, y) = float(1.0 / (FD * FD));
+          out.variance.at(x, y) = float(Vd_n * in.science_var->at(x, y) + Vd_r * in.reference_var->at(x, y));
         }
       // P_D, the PSF of D, back in real space: its width serves shape
       // measurements. It changes slowly over the frame: every third tile

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "image.h"
+#include "noise_correlation.h"
 #include "sources.h"
 #include "status.h"
 
@@ -33,6 +34,9 @@ struct ZogyInputs {
   const std::vector<Source>* stars = nullptr;  // science catalogue, for per-tile PSFs
   Image science_psf;    // global PSFs (odd sides, sum 1), used where a tile has too few stars
   Image reference_psf;
+  // Pixel-to-pixel noise correlation of each image: its noise power spectrum
+  // replaces the flat one ZOGY assumes, so D stays white for coadds too.
+  NoiseCorrelation science_noise, reference_noise;
   double flux_ratio = 1;  // reference flux / science flux of the same star (F_r with F_n = 1)
   int tile = kZogyTile;      // core size of a tile; tiles overlap by `margin` on each side
   int margin = kZogyMargin;  // fixed, so the FFT size depends on the image size alone
@@ -41,7 +45,7 @@ struct ZogyInputs {
 
 struct ZogyOutput {
   Image diff;      // D scaled to science flux units: a point source of flux f is f * P_D
-  Image variance;  // per-pixel variance of `diff` (white noise: constant per tile)
+  Image variance;  // per-pixel variance of `diff`: white on the sky, higher on sources
   Image score;     // S_corr: significance of a point source at each pixel
   Image flux;      // S / F_S: the point-source flux estimate at each pixel (science ADU)
   Image flux_err;  // its 1-sigma error

@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <random>
 
 #include "align.h"
@@ -11,6 +12,8 @@
 #include "cosmic.h"
 #include "detect.h"
 #include "fft_convolve.h"
+#include "filters.h"
+#include "noise_correlation.h"
 #include "pattern_match.h"
 #include "pipeline.h"
 #include "prepared_image.h"
@@ -75,6 +78,131 @@ TEST_CASE("fits: truncated payload is refused with a reason") {
   auto junk = decode_fits("hello", 5);
   REQUIRE_FALSE(junk);
   CHECK_THAT(junk.status().message(), Catch::Contains("2880"));
+}
+
+namespace {
+
+// An IMAGE extension of 32-bit floats with the given EXTNAME, as FITS bytes.
+std::vector<uint8_t> float_extension(const Image& img, const std::string& extname) {
+  std::string header;
+  auto card = [&](const std::string& text) { header += text + std::string(80 - text.size(), ' '); };
+  auto value = [&](const std::string& key, const std::string& v) {
+    std::string k = key + std::string(8 - key.size(), ' ');
+    card(k + "= " + std::string(20 - std::min<size_t>(20, v.size()), ' ') + v);
+  };
+  card("XTENSION= 'IMAGE   '");
+  value("BITPIX", "-32");
+  value("NAXIS", "2");
+  value("NAXIS1", std::to_string(img.width));
+  value("NAXIS2", std::to_string(img.height));
+  value("PCOUNT", "0");
+  value("GCOUNT", "1");
+  card("EXTNAME = '" + extname + "'");
+  card("END");
+  header.resize((header.size() + 2879) / 2880 * 2880, ' ');
+  std::vector<uint8_t> out(header.begin(), header.end());
+  for (float v : img.pixels) {
+    uint32_t u;
+    std::memcpy(&u, &v, 4);
+    for (int b = 3; b >= 0; --b) out.push_back(uint8_t(u >> (8 * b)));  // FITS is big-endian
+  }
+  out.resize((out.size() + 2879) / 2880 * 2880, 0);
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("fits: an uncertainty extension becomes the variance, whatever form it takes") {
+  Image img(40, 30, 10.0f), unc(40, 30, 2.0f);
+  unc.at(5, 5) = -1;  // an unmeasured pixel
+  auto primary = encode_fits(img, {});
+  REQUIRE(primary);
+  struct Form {
+    std::string extname;
+    float value;     // what the extension holds for a variance of 4
+  };
+  for (const Form& f : {Form{"ERR", 2.0f}, Form{"VARIANCE", 4.0f}, Form{"IVAR", 0.25f}}) {
+    INFO(f.extname);
+    Image u = unc;
+    for (float& v : u.pixels) v = v > 0 ? f.value : v;
+    std::vector<uint8_t> bytes = *primary;
+    auto ext = float_extension(u, f.extname);
+    bytes.insert(bytes.end(), ext.begin(), ext.end());
+    auto back = decode_fits(bytes.data(), bytes.size());
+    INFO(back.status().message());
+    REQUIRE(back);
+    REQUIRE(back->variance);
+    CHECK(back->variance->at(10, 10) == Approx(4.0));
+    CHECK(std::isnan(back->variance->at(5, 5)));
+  }
+  // An extension of another name is not an uncertainty; one of the wrong size is refused.
+  std::vector<uint8_t> other = *primary;
+  auto ext = float_extension(unc, "MASK");
+  other.insert(other.end(), ext.begin(), ext.end());
+  auto plain = decode_fits(other.data(), other.size());
+  REQUIRE(plain);
+  CHECK_FALSE(plain->variance);
+  std::vector<uint8_t> wrong = *primary;
+  ext = float_extension(Image(20, 30, 2.0f), "ERR");
+  wrong.insert(wrong.end(), ext.begin(), ext.end());
+  auto refused = decode_fits(wrong.data(), wrong.size());
+  REQUIRE_FALSE(refused);
+  CHECK_THAT(refused.status().message(), Catch::Contains("uncertainty"));
+}
+
+TEST_CASE("noise correlation: smoothed noise's correlation is measured and predicts a kernel's effect") {
+  std::mt19937 rng(7);
+  std::normal_distribution<float> n(0, 1);
+  Image white(512, 512);
+  for (float& v : white.pixels) v = n(rng);
+  // Smoothing by [1 2 1]/4 on each axis: rho(1,0) = 2/3, rho(2,0) = 1/6, rho(1,1) = 4/9.
+  const std::vector<float> k = {0.25f, 0.5f, 0.25f};
+  Image coadd = separable_convolve(white, k, k, 1);
+  Image variance(512, 512, 0.375f * 0.375f);
+  Mask mask(512, 512, 0);
+  for (float& v : coadd.pixels) v += 0.3f;  // a background left over: the structure function ignores it
+  NoiseCorrelation c = measure_noise_correlation(coadd, variance, mask, 2);
+  CHECK(c.at(0, 0) == 1.0f);
+  CHECK(c.at(1, 0) == Approx(2.0 / 3).margin(0.03));
+  CHECK(c.at(0, -1) == Approx(2.0 / 3).margin(0.03));
+  CHECK(c.at(2, 0) == Approx(1.0 / 6).margin(0.03));
+  CHECK(c.at(1, 1) == Approx(4.0 / 9).margin(0.03));
+  CHECK(std::abs(c.at(2, 2) - 1.0 / 36) < 0.03);
+  // The variance after a further blur is what the factor predicts, not k^2 alone.
+  for (float& v : coadd.pixels) v -= 0.3f;
+  auto g = gaussian_kernel_1d(1.0);
+  Image blurred = separable_convolve(coadd, g, g, 1);
+  Image kernel(int(g.size()), int(g.size()));
+  double k2 = 0;
+  for (size_t y = 0; y < g.size(); ++y)
+    for (size_t x = 0; x < g.size(); ++x) k2 += double(kernel.at(int(x), int(y)) = g[x] * g[y]) * g[x] * g[y];
+  double sum2 = 0;
+  size_t count = 0;
+  for (int y = 20; y < 492; ++y)
+    for (int x = 20; x < 492; ++x) sum2 += double(blurred.at(x, y)) * blurred.at(x, y), ++count;
+  const double measured = sum2 / count / (0.375 * 0.375);
+  CHECK(measured == Approx(k2 * c.convolution_factor(kernel)).epsilon(0.05));
+  CHECK(measured > 1.5 * k2);
+  // White noise stays white.
+  NoiseCorrelation wc = measure_noise_correlation(white, Image(512, 512, 1.0f), mask, 2);
+  CHECK(std::abs(wc.at(1, 0)) < 0.02);
+  CHECK(wc.convolution_factor(kernel) == Approx(1.0).margin(0.05));
+}
+
+TEST_CASE("sources: in a field of galaxies the PSF is the narrowest tight clump, not the median") {
+  std::vector<Source> catalogue;
+  std::mt19937 rng(3);
+  std::uniform_real_distribution<double> broad(3.5, 20), star(2.4, 2.6);
+  for (int i = 0; i < 80; ++i) catalogue.push_back({.x = 100.0 + i, .y = 100, .snr = 50, .fwhm = broad(rng), .isolation = 50});
+  for (int i = 0; i < 12; ++i) catalogue.push_back({.x = 300.0 + i, .y = 300, .snr = 80, .fwhm = star(rng), .isolation = 50});
+  PsfEstimate psf = estimate_psf(catalogue);
+  CHECK(psf.fwhm == Approx(2.5).margin(0.1));
+  // A star field keeps its median: the occasional narrow outlier does not pull it.
+  std::vector<Source> stars;
+  std::normal_distribution<double> width(3.0, 0.1);
+  for (int i = 0; i < 100; ++i) stars.push_back({.x = 10.0 * i, .y = 5, .snr = 50, .fwhm = width(rng), .isolation = 50});
+  for (int i = 0; i < 5; ++i) stars.push_back({.x = 10.0 * i, .y = 500, .snr = 50, .fwhm = 1.2, .isolation = 50});
+  CHECK(estimate_psf(stars).fwhm == Approx(3.0).margin(0.1));
 }
 
 TEST_CASE("wcs: a TAN header maps pixels to the sky and back") {
