@@ -22,7 +22,8 @@ struct NoiseCorrelation {
 };
 
 // Measured on empty sky: pixels of both lags unmasked and within 3 sigma of
-// zero in image / sqrt(variance). Every `row_stride`-th row is used: a
+// zero in image / sqrt(variance). White when the "sky" is not empty (a
+// crowded field: correlation persisting over two pixels). Every `row_stride`-th row is used: a
 // 2048-pixel-wide image gives some 10^5 pairs per lag, an error of about 0.005.
 NoiseCorrelation measure_noise_correlation(const Image& image, const Image& variance, const Mask& mask,
                                            int row_stride = 16);
