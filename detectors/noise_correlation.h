@@ -16,6 +16,7 @@ struct NoiseCorrelation {
   NoiseCorrelation() { rho[kReach * kSide + kReach] = 1; }
 
   float at(int dx, int dy) const { return rho[(dy + kReach) * kSide + dx + kReach]; }
+  bool white() const;  // no correlation at any lag
   // Variance of this noise convolved with `kernel`, over what independent
   // pixels of the same variance give (kernel's sum of squares): 1 for white noise.
   double convolution_factor(const Image& kernel) const;

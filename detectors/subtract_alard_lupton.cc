@@ -114,7 +114,7 @@ Result<Subtraction> subtract_alard_lupton(const PreparedImage& sci, const Aligne
   // reference): its variance then grows by more than the kernel's k^2.
   const NoiseCorrelation corr =
       measure_noise_correlation(sharp, sharp_var, convolve_science ? sci.mask : ref.mask);
-  const float fk2 = float(k2 * corr.convolution_factor(sol.kernel));
+  const float fk2 = float(corr.white() ? k2 : k2 * corr.convolution_factor(sol.kernel));
   // The background term varies slowly: evaluate it on a coarse grid of rows.
   std::vector<float> bg_row(w);
   for (size_t i = 0; i < d.diff.size(); ++i) {

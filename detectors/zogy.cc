@@ -81,6 +81,7 @@ int zogy_fft_side(int tile, int margin, int side) { return fast_fft_size(std::mi
 // correlation can dip below zero at some frequencies; the floor keeps the
 // ZOGY weights finite there.
 std::vector<float> noise_spectrum(const NoiseCorrelation& c, Fft2d& fft, int fw, int fh) {
+  if (c.white()) return std::vector<float>(fft.spectrum_size(), 1.0f);
   FftBuffer<float> buf(size_t(fw) * fh);
   FftBuffer<std::complex<float>> spec(fft.spectrum_size());
   std::fill(buf.data(), buf.data() + size_t(fw) * fh, 0.0f);
