@@ -91,11 +91,11 @@ std::optional<FitsImage> read(const std::string& path) {
 // The JWST epochs come with noise maps (sigma): they become the variance.
 std::optional<FitsImage> jwst_epoch(const std::string& dir, const std::string& name) {
   auto image = read(dir + "/input_data/" + name + ".fits");
-  auto noise = read(dir + "/auxiliary/" + name + ".noise.fits");
-  if (!image || !noise) return std::nullopt;
-  Image variance = noise->image;
-  for (float& v : variance.pixels) v = v > 0 ? v * v : NAN;
-  image->variance = std::move(variance);
+  if (!image) return std::nullopt;
+  if (Status st = read_noise_map(dir + "/auxiliary/" + name + ".noise.fits", *image); !st) {
+    std::fprintf(stderr, "blink-bench-real: %s\n", st.message().c_str());
+    return std::nullopt;
+  }
   return image;
 }
 
@@ -158,13 +158,11 @@ void run_pairs(const std::vector<Pair>& pairs, const std::string& method, const 
       auto fr = with_fakes.process(p.science, *ref, nullptr, uint64_t(seed));
       if (fr) row.recovery.add(*fr);
     }
+    double seconds = 0;
+    for (const auto& stage : res->timings) seconds += stage.second;
     std::fprintf(stderr, "  %-28s %-22s noise %.3f, %zu candidates, 5-sigma limit %.2f mag, %.2f s\n",
                  p.name.c_str(), res->method.c_str(), res->noise_ratio, res->candidates.size(), res->limiting_mag,
-                 [&] {
-                   double s = 0;
-                   for (const auto& t : res->timings) s += t.second;
-                   return s;
-                 }());
+                 seconds);
   }
 }
 

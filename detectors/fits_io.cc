@@ -149,8 +149,17 @@ Uncertainty uncertainty_kind(fitsfile* f) {
   return Uncertainty::kNone;
 }
 
-// The first uncertainty extension after HDU `after` with the image's shape,
-// as a variance; non-positive or non-finite values become NaN (no data).
+// Uncertainty pixels to variance in place; non-positive or non-finite
+// values become NaN (no data).
+void to_variance(Image& v, Uncertainty kind) {
+  for (float& x : v.pixels) {
+    if (kind == Uncertainty::kSigma) x = x > 0 ? x * x : NAN;
+    else if (kind == Uncertainty::kInverseVariance) x = 1.0f / x;
+    if (!(x > 0) || !std::isfinite(x)) x = NAN;
+  }
+}
+
+// The first uncertainty extension after HDU `after` with the image's shape, as a variance.
 Result<std::optional<Image>> read_variance(fitsfile* f, int after, int nhdu, long width, long height) {
   int status = 0;
   for (int h = after + 1; h <= nhdu; ++h) {
@@ -175,11 +184,7 @@ Result<std::optional<Image>> read_variance(fitsfile* f, int after, int nhdu, lon
     int anynull = 0;
     fits_read_pix(f, TFLOAT, first, long(v.size()), &nullval, v.pixels.data(), &anynull, &status);
     if (status != 0) return Status::corrupt("reading the uncertainty image in HDU " + std::to_string(h) + ": " + cfitsio_error(status));
-    for (float& x : v.pixels) {
-      if (kind == Uncertainty::kSigma) x = x > 0 ? x * x : NAN;
-      else if (kind == Uncertainty::kInverseVariance) x = 1.0f / x;
-      if (!(x > 0) || !std::isfinite(x)) x = NAN;
-    }
+    to_variance(v, kind);
     return std::optional<Image>(std::move(v));
   }
   return std::optional<Image>();
@@ -359,6 +364,19 @@ Result<FitsImage> read_fits_file(const std::string& path, const DecodeLimits& li
   auto r = decode_fits(bytes.data(), bytes.size(), limits);
   if (!r) return r.status().with_context(path);
   return r;
+}
+
+Status read_noise_map(const std::string& path, FitsImage& image) {
+  auto noise = read_fits_file(path);
+  if (!noise) return noise.status().with_context("reading the noise map " + path);
+  if (noise->image.width != image.image.width || noise->image.height != image.image.height) {
+    return Status::invalid("noise map " + path + " is " + std::to_string(noise->image.width) + "x" +
+                           std::to_string(noise->image.height) + ", the image " + std::to_string(image.image.width) +
+                           "x" + std::to_string(image.image.height));
+  }
+  to_variance(noise->image, Uncertainty::kSigma);
+  image.variance = std::move(noise->image);
+  return Status::ok();
 }
 
 Status write_file(const std::string& path, const std::vector<uint8_t>& bytes) {

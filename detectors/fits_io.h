@@ -59,6 +59,10 @@ Result<std::vector<uint8_t>> encode_fits(const Image& image, const std::vector<F
 
 // Convenience for tests and tools.
 Result<FitsImage> read_fits_file(const std::string& path, const DecodeLimits& limits = {});
+// Sets image.variance from a separate file of the same size holding the
+// per-pixel standard deviation (a noise map shipped beside the image), as an
+// ERR extension would.
+Status read_noise_map(const std::string& path, FitsImage& image);
 Status write_file(const std::string& path, const std::vector<uint8_t>& bytes);
 
 }  // namespace blink

@@ -1,15 +1,25 @@
 #include "noise_correlation.h"
 
+#include <algorithm>
 #include <array>
 #include <cmath>
 
 namespace blink {
 
-bool NoiseCorrelation::white() const {
-  for (int k = 0; k < kSide * kSide; ++k)
-    if (k != kReach * kSide + kReach && rho[k] != 0) return false;
-  return true;
+namespace {
+
+// The strongest correlation at any lag but zero.
+float largest_correlation(const NoiseCorrelation& c) {
+  constexpr int centre = NoiseCorrelation::kReach * NoiseCorrelation::kSide + NoiseCorrelation::kReach;
+  float largest = 0;
+  for (int k = 0; k < NoiseCorrelation::kSide * NoiseCorrelation::kSide; ++k)
+    if (k != centre) largest = std::max(largest, std::abs(c.rho[k]));
+  return largest;
 }
+
+}  // namespace
+
+bool NoiseCorrelation::white() const { return largest_correlation(*this) == 0; }
 
 double NoiseCorrelation::convolution_factor(const Image& kernel) const {
   // sum over lags of rho(lag) times the kernel's autocorrelation at that lag.
@@ -85,10 +95,7 @@ NoiseCorrelation measure_noise_correlation(const Image& image, const Image& vari
     if (r2 > std::pow(std::max(r1, 0.0f), 4.0f) + 0.1f) return NoiseCorrelation();
   }
   // Below 0.02 (four times the error of a 2048-pixel frame) it is white noise.
-  bool white = true;
-  for (int k = 0; k < side * side; ++k)
-    if (k != r * side + r && std::abs(out.rho[k]) >= 0.02f) white = false;
-  return white ? NoiseCorrelation() : out;
+  return largest_correlation(out) < 0.02f ? NoiseCorrelation() : out;
 }
 
 }  // namespace blink

@@ -130,11 +130,7 @@ namespace {
 // An epoch of the JWST pair with its noise map (sigma, MJy/sr) as variance.
 std::optional<FitsImage> jwst_epoch(const std::string& dir, const std::string& name) {
   auto image = read_fits_file(dir + "input_data/" + name + ".fits");
-  auto noise = read_fits_file(dir + "auxiliary/" + name + ".noise.fits");
-  if (!image || !noise) return std::nullopt;
-  Image variance = noise->image;
-  for (float& v : variance.pixels) v = v > 0 ? v * v : NAN;
-  image->variance = std::move(variance);
+  if (!image || !read_noise_map(dir + "auxiliary/" + name + ".noise.fits", *image)) return std::nullopt;
   return std::move(*image);
 }
 
