@@ -34,12 +34,30 @@ void drop_duplicates(std::vector<Candidate>& cands, double radius) {
   cands.swap(kept);
 }
 
+// Whether the mean of the 7x7 box around (x, y) stands 4 sigma above the
+// sky: a star's wings or a galaxy's light, too faint per pixel to show.
+bool on_extended_light(const AlignedReference& aligned, int x, int y) {
+  constexpr int kHalf = 3;
+  double sum = 0, var = 0;
+  int n = 0;
+  for (int yy = std::max(0, y - kHalf); yy <= std::min(aligned.image.height - 1, y + kHalf); ++yy)
+    for (int xx = std::max(0, x - kHalf); xx <= std::min(aligned.image.width - 1, x + kHalf); ++xx) {
+      const float v = aligned.image.at(xx, yy), vv = aligned.variance.at(xx, yy);
+      if (!std::isfinite(v) || !(vv > 0)) continue;
+      sum += v, var += vv, ++n;
+    }
+  return n > 0 && sum > 4.0 * std::sqrt(var);
+}
+
 // Where the reference's hits and bad pixels land on the science grid:
 // filled in, not measured. On empty sky the filling is as good as a
 // measurement; on a star or galaxy it cannot restore the core, and a peak in
 // the difference there is the filling's error: those pixels get
-// kMaskReferenceFilled. Resampling spreads flags over the kernel's
-// footprint, so only pixels whose nearest reference pixel was filled count.
+// kMaskReferenceFilled. A source is recognised by the light around the
+// pixel as well as in it: a hit on a star's core may have taken the whole
+// core with it, leaving only the star's wings around the filling.
+// Resampling spreads flags over the kernel's footprint, so only pixels whose
+// nearest reference pixel was filled count.
 void mark_reference_filled(AlignedReference& aligned, const Mask& reference_mask, const PixelMap& map) {
   constexpr uint8_t kFilled = kMaskCosmicRay | kMaskBadPixel;
   for (int y = 0; y < aligned.mask.height; ++y)
@@ -50,7 +68,7 @@ void mark_reference_filled(AlignedReference& aligned, const Mask& reference_mask
       map.map(x, y, rx, ry);
       const int ix = int(std::lround(rx)), iy = int(std::lround(ry));
       const float v = aligned.image.at(x, y), var = aligned.variance.at(x, y);
-      const bool on_source = var > 0 && v > 3.0f * std::sqrt(var);
+      const bool on_source = (var > 0 && v > 3.0f * std::sqrt(var)) || on_extended_light(aligned, x, y);
       const bool filled = on_source && reference_mask.contains(ix, iy) && (reference_mask.at(ix, iy) & kFilled);
       m = uint8_t((m & ~kFilled) | (filled ? kMaskReferenceFilled : 0));
     }

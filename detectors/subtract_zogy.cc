@@ -4,6 +4,7 @@
 #include <cmath>
 
 #include "background.h"
+#include "filters.h"
 #include "psf_model.h"
 #include "subtraction.h"
 #include "zogy.h"
@@ -14,6 +15,9 @@ Result<Subtraction> subtract_zogy(const PreparedImage& sci, const AlignedReferen
   const double fwhm_broad = std::max(sci.psf.fwhm, ref.fwhm);
   const int half = std::clamp(int(std::ceil(2.5 * fwhm_broad)), 7, 25);
   Mask mask = difference_mask(sci.mask, ref.mask, half + 2, 0, true);
+  // Each image is convolved with the other's PSF: a saturated core's missing
+  // light, in either, spreads over the PSF's width around it.
+  dilate_mask(mask, kMaskSaturated | kMaskNoData, kMaskSaturated, int(std::ceil(fwhm_broad)));
   ZogyInputs in;
   in.science = &sci.image;
   in.reference = &ref.image;

@@ -93,6 +93,46 @@ std::vector<float> noise_spectrum(const NoiseCorrelation& c, Fft2d& fft, int fw,
   for (size_t k = 0; k < out.size(); ++k) out[k] = std::max(spec[k].real(), 0.05f);
   return out;
 }
+
+// A tile's core [x0, x1) x [y0, y1) on its FFT grid of row length fw, which
+// adds `margin` pixels on each side.
+struct TileGrid {
+  int x0, y0, x1, y1, margin, fw;
+  bool in_core(int x, int y) const { return x >= x0 && y >= y0 && x < x1 && y < y1; }
+  size_t index(int x, int y) const { return size_t(y - y0 + margin) * fw + size_t(x - x0 + margin); }
+};
+
+// Variance S_corr adds for a PSF model that is off by `fraction`: that
+// fraction of each image's part of S is left over on every star (whose light,
+// not noise, then peaks in S_corr). Zero on empty sky. `sn` and `s` are S_N
+// and S at one pixel; S_R = S_N - S.
+float psf_error_variance(float sn, float s, double fraction) {
+  const double r = double(sn) - s;
+  return float(fraction * fraction * (double(sn) * sn + r * r));
+}
+
+// How far the PSF models are off in a tile, as a fraction of a star's S_N
+// and S_R: the median over its bright, unsaturated stars of
+// sqrt(S^2 - V) / |(S_N, S_R)| at their centres. New and variable stars
+// (near 1) are too few to move the median; a tile with fewer than five stars
+// gets 0. Capped at 5%: beyond that the subtraction has failed, and the cap
+// keeps transients on bright hosts detectable.
+double measured_psf_error(const std::vector<Source>& stars, const Mask& mask, const TileGrid& g, const float* sn,
+                          const float* s, const float* v) {
+  std::vector<float> q;
+  for (const Source& st : stars) {
+    if (st.saturated || st.near_edge || st.snr < 30) continue;
+    const int x = int(std::lround(st.x)), y = int(std::lround(st.y));
+    if (!g.in_core(x, y) || mask.at(x, y)) continue;
+    const size_t i = g.index(x, y);
+    const double n = sn[i], r = double(sn[i]) - s[i], excess = double(s[i]) * s[i] - v[i];
+    q.push_back(float(std::sqrt(std::max(0.0, excess) / std::max(n * n + r * r, 1e-30))));
+  }
+  if (q.size() < 5) return 0;
+  std::nth_element(q.begin(), q.begin() + q.size() / 2, q.end());
+  return std::min(double(q[q.size() / 2]), 0.05);
+}
+
 }  // namespace
 
 void warm_zogy_plans(int width, int height) {
@@ -131,7 +171,7 @@ Result<ZogyOutput> zogy_subtract(const ZogyInputs& in) {
 #pragma omp parallel num_threads(in.threads)
   {
     const size_t nr = size_t(fw) * fh, nc = fft.spectrum_size();
-    FftBuffer<float> rbuf(nr), pbuf(nr);
+    FftBuffer<float> rbuf(nr), pbuf(nr), snbuf(nr);
     FftBuffer<cf> Nh(nc), Rh(nc), Pn(nc), Pr(nc), work(nc), work2(nc), pdh(nc);
 #pragma omp for schedule(dynamic)
     for (size_t t = 0; t < tiles.size(); ++t) {
@@ -194,6 +234,14 @@ Result<ZogyOutput> zogy_subtract(const ZogyInputs& in) {
         for (int x = b.x0; x < b.x1; ++x)
           out.diff.at(x, y) = float(rbuf[size_t(y - b.y0 + margin) * fw + (x - b.x0 + margin)] / FD);
       fft.inverse(work2.data(), pbuf.data());  // S
+      // S_N, the science's part of S (S_R = S_N - S): a PSF model's error
+      // leaves a fraction of each part on every star.
+      for (size_t k = 0; k < nc; ++k) {
+        const float pn2 = std::norm(Pn[k]), pr2 = std::norm(Pr[k]);
+        const double denom = sn * sn * Sn[k] * Fr * Fr * pr2 + sr * sr * Sr[k] * Fn * Fn * pn2 + 1e-20;
+        work[k] = cf(float(FD * Fr / std::sqrt(denom))) * Pr[k] * Nh[k] * std::conj(pdh[k]);
+      }
+      fft.inverse(work.data(), snbuf.data());
       // Variance of S from each image's variance map through the squared
       // kernels k_n, k_r; the two convolutions add in Fourier space, so one
       // inverse transform serves both (Nh, no longer needed, holds the sum).
@@ -216,11 +264,13 @@ Result<ZogyOutput> zogy_subtract(const ZogyInputs& in) {
           for (size_t k = 0; k < nc; ++k) Nh[k] += work2[k] * work[k];
       }
       fft.inverse(Nh.data(), rbuf.data());
+      const TileGrid grid{b.x0, b.y0, b.x1, b.y1, margin, fw};
+      const double psf_error = measured_psf_error(*in.stars, *in.mask, grid, snbuf.data(), pbuf.data(), rbuf.data());
       for (int y = b.y0; y < b.y1; ++y)
         for (int x = b.x0; x < b.x1; ++x) {
           const size_t i = size_t(y - b.y0 + margin) * fw + (x - b.x0 + margin);
           float S = pbuf[i];
-          float v = std::max(rbuf[i], 1e-20f);
+          float v = std::max(rbuf[i] + psf_error_variance(snbuf[i], S, psf_error), 1e-20f);
           out.score.at(x, y) = S / std::sqrt(v);
           out.flux.at(x, y) = float(S / FS);
           out.flux_err.at(x, y) = float(std::sqrt(v) / FS);

@@ -194,7 +194,10 @@ TEST_CASE("real data: JWST NIRCam pair subtracts to noise, with only bright-sour
       seen_by_sfft += sfft_peak > 3;
     }
     CHECK(seen_by_sfft >= 0.8 * strong);
-    CHECK(strong >= 1);  // the brightest star's residual, SFFT's dipole at (280, 640)
+    // Alard-Lupton leaves the brightest star's residual, SFFT's dipole at
+    // (280, 640). ZOGY's S_corr allows for its PSF models' measured error
+    // there, and may leave none.
+    if (!zogy) CHECK(strong >= 1);
     CHECK(res->candidates.size() <= (zogy ? 15u : 30u));
   }
 }
