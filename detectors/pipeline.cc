@@ -4,6 +4,7 @@
 #include <cmath>
 
 #include "align.h"
+#include "cosmic_veto.h"
 #include "detect.h"
 #include "filters.h"
 #include "measure.h"
@@ -234,6 +235,12 @@ Result<DifferenceResult> DifferencePipeline::process(const FitsImage& science, c
   // peak (two detections of one source): drop those, keeping the stronger.
   std::erase_if(cands, [](const Candidate& c) { return !(c.flux_err > 0) || !std::isfinite(c.flux); });
   drop_duplicates(cands, 0.5 * d.psf_fwhm);
+  // Hits nearly as wide as the PSF, which the tests before subtraction let
+  // through to spare the stars, are held to the nearby stars' width here.
+  const CosmicVeto veto(sci.image, sci.sources, sci.psf.fwhm);
+  result.cosmic_candidates = int(std::erase_if(cands, [&](const Candidate& c) {
+    return c.snr > 0 && veto.is_hit(c.x, c.y, c.snr);
+  }));
   if (sci.wcs) {
     std::vector<PixelCoord> px;
     for (const Candidate& c : cands) px.push_back({c.x, c.y});

@@ -47,6 +47,7 @@ struct DifferenceResult {
   double science_fwhm = 0;     // pixels
   double reference_fwhm = 0;   // pixels
   int matched_stars = 0;       // stars matched between the images for the alignment
+  int cosmic_candidates = 0;   // detections dropped as cosmic-ray hits by their width on the science image
   DefectObservation defects;   // the science image's sharp pixels and warm columns
   // The synthetic sources injected into the science image (options.fakes);
   // Candidate::fake_index points into this list.

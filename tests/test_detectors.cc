@@ -10,6 +10,7 @@
 #include "background.h"
 #include "bad_pixels.h"
 #include "cosmic.h"
+#include "cosmic_veto.h"
 #include "detect.h"
 #include "fft_convolve.h"
 #include "filters.h"
@@ -372,6 +373,58 @@ TEST_CASE("cosmic: stars smeared by a tracking error are not taken for hits alon
   CHECK(flagged_on_stars(p->mask, stars, 8) == 0);
 }
 
+TEST_CASE("cosmic veto: new sources narrower than the nearby stars are hits; transients of the PSF's width are not") {
+  Scene sc;
+  sc.width = sc.height = 512;
+  auto stars = random_stars(200, sc.width, sc.height, 21, 20000, 400000);
+  // New sources on a grid clear of the stars: transients as wide as the PSF
+  // at S/N 10-40 (the sky noise is 22.5 ADU; a PSF-wide source's S/N is its
+  // flux / 102), and round hits 75% of its width, about as bright.
+  std::vector<std::pair<double, double>> spots;
+  for (int gy = 0; gy < 8; ++gy)
+    for (int gx = 0; gx < 8; ++gx) spots.emplace_back(40 + 62 * gx, 40 + 62 * gy);
+  std::erase_if(spots, [&](const auto& p) {
+    for (const Star& st : stars)
+      if (std::hypot(st.x - p.first, st.y - p.second) < 15) return true;
+    return false;
+  });
+  REQUIRE(spots.size() >= 30);
+  Image img = render(sc, stars);
+  std::vector<std::pair<double, double>> transients, hits;
+  std::vector<double> snrs;
+  for (size_t i = 0; i < spots.size(); ++i) {
+    const auto [x, y] = spots[i];
+    if (i % 3 == 2) {
+      const double snr = 15 + 25.0 * double(i % 7) / 6;
+      add_gaussian(img, x, y, snr * 102 * 0.75, 0.75 * sc.fwhm);
+      hits.emplace_back(x, y);
+    } else {
+      const double snr = 10 + 30.0 * double(i % 11) / 10;
+      add_gaussian(img, x, y, snr * 102, sc.fwhm);
+      transients.emplace_back(x, y);
+      snrs.push_back(snr);
+    }
+  }
+  PipelineOptions opt;
+  StageTimings t;
+  auto p = prepare_image(as_fits(img, sc, 0, 0), opt, t, "");
+  REQUIRE(p);
+  Image science = img;
+  for (float& v : science.pixels) v -= float(sc.sky);
+  const CosmicVeto veto(science, p->sources, p->psf.fwhm);
+  for (size_t i = 0; i < transients.size(); ++i) {
+    INFO("transient at " << transients[i].first << ", " << transients[i].second << " S/N " << snrs[i]);
+    CHECK_FALSE(veto.is_hit(transients[i].first, transients[i].second, snrs[i]));
+  }
+  for (const auto& [x, y] : hits) {
+    INFO("hit at " << x << ", " << y);
+    CHECK(veto.is_hit(x, y, 15));
+  }
+  // Where the PSF is undersampled, widths say nothing: no veto.
+  const CosmicVeto blind(science, p->sources, 1.8);
+  for (const auto& [x, y] : hits) CHECK_FALSE(blind.is_hit(x, y, 40));
+}
+
 TEST_CASE("detect: a peak where the reference was filled in is no candidate; one on a filled science pixel is") {
   DifferenceImage d;
   d.psf_fwhm = 3.0;
@@ -500,6 +553,113 @@ TEST_CASE("pipeline: a new point source is found with the right position and flu
   CHECK(res->noise_ratio < 1.3);
   // Everything else subtracts to noise: few other detections.
   CHECK(res->candidates.size() <= 6);
+}
+
+TEST_CASE("pipeline: ZOGY leaves no candidate on bright stars whose PSF varies within a tile; a transient is found") {
+  Scene sc;
+  sc.width = sc.height = 384;
+  sc.fwhm = 3.0;
+  auto stars = random_stars(150, 384, 384, 31, 3000, 300000);
+  Image ref = render(sc, stars);
+  // The science PSF widens from 3.0 px on the left to 4.2 px on the right:
+  // one PSF model for the tile is 15% off at its edges, and the brightest
+  // stars' residuals would stand far above their noise.
+  Scene ssc = sc;
+  ssc.noise_seed = 5;
+  Image sci(384, 384, float(ssc.sky));
+  for (const Star& st : stars) add_gaussian(sci, st.x, st.y, st.flux, 3.0 + 1.2 * st.x / 384);
+  const double tx = 250.4, ty = 120.6, tflux = 4000;  // S/N about 25
+  add_gaussian(sci, tx, ty, tflux, 3.0 + 1.2 * tx / 384);
+  std::mt19937_64 rng(ssc.noise_seed);
+  std::normal_distribution<double> n01(0, 1);
+  for (float& v : sci.pixels) v += float(std::sqrt(v / ssc.gain + 6.25) * n01(rng));
+  PipelineOptions opt;
+  opt.threads = 2;
+  opt.method = "zogy";
+  DifferencePipeline pipe(opt);
+  auto pref = pipe.prepare_reference(as_fits(ref, sc, 0, 0));
+  REQUIRE(pref);
+  auto res = pipe.process(as_fits(sci, ssc, 0, 0), **pref);
+  REQUIRE(res);
+  // Only the transient stands out; the stars subtract to within their
+  // PSF model's measured error.
+  bool found = false;
+  for (const Candidate& c : res->candidates) {
+    INFO("candidate at " << c.x << ", " << c.y << " S/N " << c.snr);
+    if (std::hypot(c.x - tx, c.y - ty) < 1.5) {
+      found = true;
+      CHECK(c.snr > 15);
+    } else {
+      CHECK(c.snr < 7);
+    }
+  }
+  CHECK(found);
+  CHECK(res->candidates.size() <= 3);
+}
+
+TEST_CASE("pipeline: a reference star whose core a cosmic ray took, filled in, is no candidate") {
+  Scene sc;
+  sc.width = sc.height = 384;
+  auto stars = random_stars(150, 384, 384, 41, 3000, 300000);
+  std::erase_if(stars, [](const Star& st) { return std::hypot(st.x - 190, st.y - 200) < 20; });
+  const Star hit_star{190.2, 200.3, 40000};  // S/N about 300 in the science
+  stars.push_back(hit_star);
+  Image ref = render(sc, stars);
+  // Grazing tracks across the star's core: flagged as hits, the pixels they
+  // cover are filled from around them, and the star's core with them.
+  Image track(384, 384);
+  add_track(track, hit_star.x, hit_star.y, 9, 0.3, 1.2, 30000);
+  add_track(track, hit_star.x, hit_star.y, 9, 1.9, 1.2, 30000);
+  for (size_t i = 0; i < ref.size(); ++i) ref.pixels[i] += track.pixels[i];
+  Scene ssc = sc;
+  ssc.fwhm = 3.6, ssc.noise_seed = 8;
+  Image sci = render(ssc, stars);
+  PipelineOptions opt;
+  opt.threads = 2;
+  DifferencePipeline pipe(opt);
+  auto pref = pipe.prepare_reference(as_fits(ref, sc, 0, 0));
+  REQUIRE(pref);
+  auto res = pipe.process(as_fits(sci, ssc, 0, 0), **pref);
+  REQUIRE(res);
+  for (const Candidate& c : res->candidates) {
+    INFO("candidate at " << c.x << ", " << c.y << " S/N " << c.snr);
+    CHECK(std::hypot(c.x - hit_star.x, c.y - hit_star.y) > 5);
+  }
+}
+
+TEST_CASE("pipeline: nothing beside saturated stars becomes a candidate when the science is blurrier") {
+  Scene sc;
+  sc.width = sc.height = 384;
+  auto stars = random_stars(120, 384, 384, 51, 3000, 200000);
+  const std::vector<std::pair<double, double>> bright = {{100.3, 100.6}, {280.7, 150.2}, {150.4, 290.8}};
+  std::erase_if(stars, [&](const Star& st) {
+    for (auto [x, y] : bright)
+      if (std::hypot(st.x - x, st.y - y) < 25) return true;
+    return false;
+  });
+  for (auto [x, y] : bright) stars.push_back({x, y, 3e6});  // peaks far above SATURATE (60000)
+  auto clip = [](Image& img) {
+    for (float& v : img.pixels) v = std::min(v, 60000.0f);
+  };
+  Image ref = render(sc, stars);
+  clip(ref);
+  Scene ssc = sc;
+  ssc.fwhm = 4.5, ssc.noise_seed = 12;
+  Image sci = render(ssc, stars);
+  clip(sci);
+  PipelineOptions opt;
+  opt.threads = 2;
+  opt.method = "zogy";
+  DifferencePipeline pipe(opt);
+  auto pref = pipe.prepare_reference(as_fits(ref, sc, 0, 0));
+  REQUIRE(pref);
+  auto res = pipe.process(as_fits(sci, ssc, 0, 0), **pref);
+  REQUIRE(res);
+  for (const Candidate& c : res->candidates)
+    for (auto [x, y] : bright) {
+      INFO("candidate at " << c.x << ", " << c.y << " S/N " << c.snr);
+      CHECK(std::hypot(c.x - x, c.y - y) > 20);
+    }
 }
 
 TEST_CASE("pattern_match: a large offset and a rotation are found without any WCS") {
