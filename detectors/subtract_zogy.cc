@@ -17,7 +17,7 @@ Result<Subtraction> subtract_zogy(const PreparedImage& sci, const AlignedReferen
   Mask mask = difference_mask(sci.mask, ref.mask, half + 2, 0, true);
   // Each image is convolved with the other's PSF: a saturated core's missing
   // light, in either, spreads over the PSF's width around it.
-  dilate_mask(mask, kMaskSaturated | kMaskNoData, kMaskSaturated, int(std::ceil(fwhm_broad)));
+  dilate_mask(mask, kMaskSaturated | kMaskNoData, kMaskSaturated, int(std::ceil(1.5 * fwhm_broad)));
   ZogyInputs in;
   in.science = &sci.image;
   in.reference = &ref.image;

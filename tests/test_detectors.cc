@@ -446,6 +446,30 @@ TEST_CASE("detect: a peak where the reference was filled in is no candidate; one
   CHECK(found[0].x == Approx(90).margin(1));
 }
 
+TEST_CASE("detect: a source between pixel centres is judged by the significance at its summit") {
+  // Significance peaks as a matched filter makes them (sigma 1.44 px, for a
+  // PSF of 2.4 px FWHM), centred half a pixel off in x and y: the grid
+  // samples them 11% low.
+  DifferenceImage d;
+  d.psf_fwhm = 2.4;
+  d.diff = Image(128, 128);
+  d.variance = Image(128, 128, 1.0f);
+  d.mask = Mask(128, 128, 0);
+  Significance s;
+  s.z = Image(128, 128);
+  auto add_peak = [&](double x0, double y0, double height) {
+    for (int y = 0; y < 128; ++y)
+      for (int x = 0; x < 128; ++x)
+        s.z.at(x, y) += float(height * std::exp(-0.5 * ((x - x0) * (x - x0) + (y - y0) * (y - y0)) / (1.44 * 1.44)));
+  };
+  add_peak(40.5, 60.5, 5.4);  // 4.8 on the grid: found
+  add_peak(90.5, 60.5, 4.8);  // 4.3 on the grid, and below 5 at its summit too: not
+  const auto found = find_detections(d, s, DetectionOptions{});
+  REQUIRE(found.size() == 1);
+  CHECK(found[0].x == Approx(40.5).margin(0.6));
+  CHECK(found[0].snr == Approx(5.4).epsilon(0.02));
+}
+
 TEST_CASE("fft: convolution with a delta kernel is the identity and a box kernel sums") {
   Image img(50, 40);
   img.at(20, 20) = 1.0f;

@@ -198,6 +198,8 @@ TEST_CASE("real data: JWST NIRCam pair subtracts to noise, with only bright-sour
     // (280, 640). ZOGY's S_corr allows for its PSF models' measured error
     // there, and may leave none.
     if (!zogy) CHECK(strong >= 1);
-    CHECK(res->candidates.size() <= (zogy ? 15u : 30u));
+    // Alard-Lupton's faint residuals (S/N 5-7; 26 on the pixel grid, 32 with
+    // peaks judged at their interpolated summit) are its weakness on this pair.
+    CHECK(res->candidates.size() <= (zogy ? 10u : 36u));
   }
 }

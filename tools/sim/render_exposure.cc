@@ -240,6 +240,10 @@ Status score_changes(const Frame& f, std::vector<TruthRow>& truth) {
       std::pow(10.0, -0.4 * (exposure_magzp(f.band, ref_exptime, ref_visit.extinction) - f.zp));
   noise.gain = kGain;
   noise.read_noise_e = kReadNoise;
+  PsfModel reference_psf = ref_visit.psf;
+  reference_psf.width = f.width(), reference_psf.height = f.height();
+  reference_psf.prepare();
+  noise.reference_psf = &reference_psf;
 
   std::vector<PixelCoord> px;
   for (const Injection& t : f.injected) px.push_back({t.x, t.y});
