@@ -8,6 +8,7 @@
 #include "artefacts.h"
 #include "gaussian_mixture.h"
 #include "instrument.h"
+#include "photometry.h"
 #include "psf_render.h"
 #include "sim_fixtures.h"
 #include "survey.h"
@@ -356,4 +357,35 @@ TEST_CASE("sim: a rendered PSF keeps flux, centre and FWHM", "[sim]") {
   while (img.at(x + 1, 64) > peak / 2) ++x;
   double frac = (img.at(x, 64) - peak / 2) / (img.at(x, 64) - img.at(x + 1, 64));
   CHECK(2 * (x + frac - 64) == Approx(12).epsilon(0.02));
+}
+
+TEST_CASE("sim: expected S/N is the two-PSF optimum: the same PSF as before, lower for a blurrier reference", "[sim]") {
+  // Sky-limited, the same noise in both images: with equal PSFs the optimum
+  // is the familiar flux / sqrt(sum(P^2) (V_sci + V_ref)) form.
+  auto psf_of = [](double fwhm) {
+    PsfModel p;
+    p.fwhm = fwhm;
+    p.width = p.height = 65;
+    p.prepare();
+    return p;
+  };
+  Image expected(65, 65, 1000.0f);
+  DifferenceNoise noise;
+  noise.expected = &expected;
+  noise.science_sky.level = 1000, noise.science_sky.width = noise.science_sky.height = 65;
+  noise.reference_sky = noise.science_sky;
+  noise.gain = 1;
+  const PsfModel sharp = psf_of(2.5), blurry = psf_of(4.0);
+  const double same = expected_snr(noise, sharp, 32, 32, 5000, 0);
+  noise.reference_psf = &sharp;
+  CHECK(expected_snr(noise, sharp, 32, 32, 5000, 0) == Approx(same).epsilon(0.01));
+  // A blurrier reference cannot supply the sharp science's fine detail...
+  noise.reference_psf = &blurry;
+  const double sharper_science = expected_snr(noise, sharp, 32, 32, 5000, 0);
+  CHECK(sharper_science < 0.95 * same);
+  // ...while a sharper one costs little when it is matched to a blurry science.
+  noise.reference_psf = &sharp;
+  const double blurrier_science = expected_snr(noise, blurry, 32, 32, 5000, 0);
+  noise.reference_psf = nullptr;
+  CHECK(blurrier_science > 1.05 * expected_snr(noise, blurry, 32, 32, 5000, 0));
 }
