@@ -171,7 +171,7 @@ Result<ZogyOutput> zogy_subtract(const ZogyInputs& in) {
 #pragma omp parallel num_threads(in.threads)
   {
     const size_t nr = size_t(fw) * fh, nc = fft.spectrum_size();
-    FftBuffer<float> rbuf(nr), pbuf(nr), snbuf(nr);
+    FftBuffer<float> rbuf(nr), pbuf(nr), snbuf(nr), inv_sd(nc);  // inv_sd: 1 / sqrt(ZOGY's denominator)
     FftBuffer<cf> Nh(nc), Rh(nc), Pn(nc), Pr(nc), work(nc), work2(nc), pdh(nc);
 #pragma omp for schedule(dynamic)
     for (size_t t = 0; t < tiles.size(); ++t) {
@@ -217,6 +217,7 @@ Result<ZogyOutput> zogy_subtract(const ZogyInputs& in) {
         const float pn2 = std::norm(Pn[k]), pr2 = std::norm(Pr[k]);
         const double denom = sn * sn * Sn[k] * Fr * Fr * pr2 + sr * sr * Sr[k] * Fn * Fn * pn2 + 1e-20;
         const double sd = std::sqrt(denom);
+        inv_sd[k] = float(1.0 / sd);
         const cf d = cf(float(Fr / sd)) * Pr[k] * Nh[k] - cf(float(Fn / sd)) * Pn[k] * Rh[k];
         const cf pd = cf(float(Fr * Fn / (FD * sd))) * Pr[k] * Pn[k];
         work[k] = d;
@@ -236,22 +237,19 @@ Result<ZogyOutput> zogy_subtract(const ZogyInputs& in) {
       fft.inverse(work2.data(), pbuf.data());  // S
       // S_N, the science's part of S (S_R = S_N - S): a PSF model's error
       // leaves a fraction of each part on every star.
-      for (size_t k = 0; k < nc; ++k) {
-        const float pn2 = std::norm(Pn[k]), pr2 = std::norm(Pr[k]);
-        const double denom = sn * sn * Sn[k] * Fr * Fr * pr2 + sr * sr * Sr[k] * Fn * Fn * pn2 + 1e-20;
-        work[k] = cf(float(FD * Fr / std::sqrt(denom))) * Pr[k] * Nh[k] * std::conj(pdh[k]);
-      }
+      const float sn_scale = float(FD * Fr);
+      for (size_t k = 0; k < nc; ++k) work[k] = cf(sn_scale * inv_sd[k]) * Pr[k] * Nh[k] * std::conj(pdh[k]);
       fft.inverse(work.data(), snbuf.data());
       // Variance of S from each image's variance map through the squared
       // kernels k_n, k_r; the two convolutions add in Fourier space, so one
       // inverse transform serves both (Nh, no longer needed, holds the sum).
       for (int which = 0; which < 2; ++which) {
         const Image& V = which == 0 ? *in.science_var : *in.reference_var;
+        const float scale = float(which == 0 ? Fn * Fr * Fr : Fr * Fn * Fn);
         for (size_t k = 0; k < nc; ++k) {
-          const float pn2 = std::norm(Pn[k]), pr2 = std::norm(Pr[k]);
-          const double denom = sn * sn * Sn[k] * Fr * Fr * pr2 + sr * sr * Sr[k] * Fn * Fn * pn2 + 1e-20;
-          work[k] = which == 0 ? cf(float(Fn * Fr * Fr / denom)) * std::conj(Pn[k]) * pr2
-                               : cf(float(Fr * Fn * Fn / denom)) * std::conj(Pr[k]) * pn2;
+          const float inv_denom = scale * inv_sd[k] * inv_sd[k];
+          work[k] = which == 0 ? cf(inv_denom * std::norm(Pr[k])) * std::conj(Pn[k])
+                               : cf(inv_denom * std::norm(Pn[k])) * std::conj(Pr[k]);
         }
         fft.inverse(work.data(), rbuf.data());
         for (size_t i = 0; i < nr; ++i) rbuf[i] *= rbuf[i];  // k^2 in real space
