@@ -69,7 +69,7 @@ float summit(const Image& z, int x, int y) {
   const float v0 = z.at(x, y);
   if (x < 1 || y < 1 || x >= z.width - 1 || y >= z.height - 1 || !(v0 > 0)) return v0;
   double gain = 0;
-  for (const auto [dx, dy] : {std::pair{1, 0}, std::pair{0, 1}}) {
+  for (const auto& [dx, dy] : {std::pair{1, 0}, std::pair{0, 1}}) {
     const float a = z.at(x - dx, y - dy), b = z.at(x + dx, y + dy);
     if (!(a > 0) || !(b > 0)) return v0;
     const double la = std::log(a), l0 = std::log(v0), lb = std::log(b);
