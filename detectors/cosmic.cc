@@ -4,6 +4,8 @@
 #include <cmath>
 #include <vector>
 
+#include "nearby_widths.h"
+
 namespace blink {
 
 namespace {
@@ -260,25 +262,19 @@ class LocalPsfWidth {
   LocalPsfWidth(const std::vector<Source>& sources, double psf_minor) : fallback_(psf_minor) {
     for (const Source& s : sources) {
       const double m = minor_fwhm(s);
-      if (well_measured(s, 20) && m > 0.75 * psf_minor && m < 1.5 * psf_minor) stars_.emplace_back(&s, m);
+      if (well_measured(s, 20) && m > 0.75 * psf_minor && m < 1.5 * psf_minor) stars_.add(s.x, s.y, m);
     }
   }
   double at(const Source& who) const {
     constexpr size_t kNearest = 12;
     if (stars_.size() < kNearest + 1) return fallback_;
-    std::vector<std::pair<double, double>> by_distance;  // (distance^2, minor width)
-    by_distance.reserve(stars_.size());
-    for (const auto& [s, m] : stars_)
-      if (s != &who) by_distance.emplace_back(std::pow(s->x - who.x, 2) + std::pow(s->y - who.y, 2), m);
-    std::partial_sort(by_distance.begin(), by_distance.begin() + kNearest, by_distance.end());
-    std::vector<double> f;
-    for (size_t i = 0; i < kNearest; ++i) f.push_back(by_distance[i].second);
-    std::nth_element(f.begin(), f.begin() + kNearest / 4, f.end());
-    return f[kNearest / 4];  // the sharp side: blends and galaxies only widen
+    // The sharp side: blends and galaxies only widen.
+    const double w = stars_.quantile_near(who.x, who.y, kNearest, 0.25);
+    return w > 0 ? w : fallback_;
   }
 
  private:
-  std::vector<std::pair<const Source*, double>> stars_;
+  NearbyWidths stars_;
   double fallback_;
 };
 

@@ -10,7 +10,7 @@ namespace blink {
 namespace {
 
 constexpr double kFwhmPerSigma = 2.3548;
-constexpr size_t kNearest = 12;  // stars whose median width is the local PSF's
+constexpr size_t kNearest = 12;  // stars whose median width is the PSF's where a candidate is
 constexpr size_t kMaxStars = 2000;
 
 // Width across the narrowest axis of what lies at (x, y), or 0 when the
@@ -35,20 +35,8 @@ CosmicVeto::CosmicVeto(const Image& image, const std::vector<Source>& sources, d
   if (bright.size() > kMaxStars) bright.resize(kMaxStars);
   for (const Source* s : bright) {
     const double w = minor_width(image, s->x, s->y, psf_fwhm);
-    if (w > 0.7 * psf_fwhm && w < 1.5 * psf_fwhm) stars_.push_back({s->x, s->y, w});
+    if (w > 0.7 * psf_fwhm && w < 1.5 * psf_fwhm) stars_.add(s->x, s->y, w);
   }
-}
-
-double CosmicVeto::local_width(double x, double y) const {
-  if (stars_.size() < kNearest) return 0;
-  std::vector<std::pair<double, double>> by_distance;  // (distance^2, width)
-  by_distance.reserve(stars_.size());
-  for (const Star& s : stars_) by_distance.emplace_back((s.x - x) * (s.x - x) + (s.y - y) * (s.y - y), s.minor);
-  std::partial_sort(by_distance.begin(), by_distance.begin() + kNearest, by_distance.end());
-  std::vector<double> w;
-  for (size_t i = 0; i < kNearest; ++i) w.push_back(by_distance[i].second);
-  std::nth_element(w.begin(), w.begin() + kNearest / 2, w.end());
-  return w[kNearest / 2];
 }
 
 bool CosmicVeto::is_hit(double x, double y, double snr) const {
@@ -57,7 +45,8 @@ bool CosmicVeto::is_hit(double x, double y, double snr) const {
   // between the stars and it. Below S/N 10 widths say too little.
   if (snr < 10) return false;
   const double limit = 1.0 - 2.5 * std::sqrt(1.0 / (snr * snr) + 0.03 * 0.03);
-  const double local = local_width(x, y);
+  // The median width of the nearest stars: the PSF where the candidate is.
+  const double local = stars_.quantile_near(x, y, kNearest, 0.5);
   if (local <= 0) return false;
   const double w = minor_width(image_, x, y, psf_fwhm_);
   return w > 0 && w < limit * local;

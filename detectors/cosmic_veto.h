@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "image.h"
+#include "nearby_widths.h"
 #include "sources.h"
 
 namespace blink {
@@ -25,16 +26,9 @@ class CosmicVeto {
   bool is_hit(double x, double y, double snr) const;
 
  private:
-  struct Star {
-    double x, y, minor;  // position and width across the narrowest axis, pixels
-  };
   const Image& image_;
   double psf_fwhm_;
-  std::vector<Star> stars_;
-
-  // Median width of the nearest stars, so a PSF that varies over the frame
-  // is matched where the candidate is.
-  double local_width(double x, double y) const;
+  NearbyWidths stars_;  // bright stars' widths, measured as a candidate's is
 };
 
 }  // namespace blink

@@ -176,6 +176,7 @@ Result<ZogyOutput> zogy_subtract(const ZogyInputs& in) {
 #pragma omp for schedule(dynamic)
     for (size_t t = 0; t < tiles.size(); ++t) {
       const TileBox& b = tiles[t];
+      const TileGrid grid{b.x0, b.y0, b.x1, b.y1, margin, fw};
       // Per-tile PSFs where the tile has enough stars; the global ones otherwise.
       int region[4] = {b.x0 - margin, b.y0 - margin, b.x1 + margin, b.y1 + margin};
       Image psf_n = empirical_psf(N, *in.mask, *in.stars, half, 40, region);
@@ -233,7 +234,7 @@ Result<ZogyOutput> zogy_subtract(const ZogyInputs& in) {
       fft.inverse(work.data(), rbuf.data());
       for (int y = b.y0; y < b.y1; ++y)
         for (int x = b.x0; x < b.x1; ++x)
-          out.diff.at(x, y) = float(rbuf[size_t(y - b.y0 + margin) * fw + (x - b.x0 + margin)] / FD);
+          out.diff.at(x, y) = float(rbuf[grid.index(x, y)] / FD);
       fft.inverse(work2.data(), pbuf.data());  // S
       // S_N, the science's part of S (S_R = S_N - S): a PSF model's error
       // leaves a fraction of each part on every star.
@@ -262,11 +263,10 @@ Result<ZogyOutput> zogy_subtract(const ZogyInputs& in) {
           for (size_t k = 0; k < nc; ++k) Nh[k] += work2[k] * work[k];
       }
       fft.inverse(Nh.data(), rbuf.data());
-      const TileGrid grid{b.x0, b.y0, b.x1, b.y1, margin, fw};
       const double psf_error = measured_psf_error(*in.stars, *in.mask, grid, snbuf.data(), pbuf.data(), rbuf.data());
       for (int y = b.y0; y < b.y1; ++y)
         for (int x = b.x0; x < b.x1; ++x) {
-          const size_t i = size_t(y - b.y0 + margin) * fw + (x - b.x0 + margin);
+          const size_t i = grid.index(x, y);
           float S = pbuf[i];
           float v = std::max(rbuf[i] + psf_error_variance(snbuf[i], S, psf_error), 1e-20f);
           out.score.at(x, y) = S / std::sqrt(v);

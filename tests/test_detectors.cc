@@ -425,12 +425,22 @@ TEST_CASE("cosmic veto: new sources narrower than the nearby stars are hits; tra
   for (const auto& [x, y] : hits) CHECK_FALSE(blind.is_hit(x, y, 40));
 }
 
-TEST_CASE("detect: a peak where the reference was filled in is no candidate; one on a filled science pixel is") {
+namespace {
+
+// A 128x128 difference image of zeros, nothing masked.
+DifferenceImage blank_difference(double psf_fwhm, float variance) {
   DifferenceImage d;
-  d.psf_fwhm = 3.0;
+  d.psf_fwhm = psf_fwhm;
   d.diff = Image(128, 128);
-  d.variance = Image(128, 128, 100.0f);
+  d.variance = Image(128, 128, variance);
   d.mask = Mask(128, 128, 0);
+  return d;
+}
+
+}  // namespace
+
+TEST_CASE("detect: a peak where the reference was filled in is no candidate; one on a filled science pixel is") {
+  DifferenceImage d = blank_difference(3.0, 100.0f);
   std::mt19937_64 rng(4);
   std::normal_distribution<double> n01(0, 1);
   for (float& v : d.diff.pixels) v = float(10 * n01(rng));
@@ -450,11 +460,7 @@ TEST_CASE("detect: a source between pixel centres is judged by the significance 
   // Significance peaks as a matched filter makes them (sigma 1.44 px, for a
   // PSF of 2.4 px FWHM), centred half a pixel off in x and y: the grid
   // samples them 11% low.
-  DifferenceImage d;
-  d.psf_fwhm = 2.4;
-  d.diff = Image(128, 128);
-  d.variance = Image(128, 128, 1.0f);
-  d.mask = Mask(128, 128, 0);
+  const DifferenceImage d = blank_difference(2.4, 1.0f);
   Significance s;
   s.z = Image(128, 128);
   auto add_peak = [&](double x0, double y0, double height) {
